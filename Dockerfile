@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: compile in the Rust image, run from a slim Debian with only CA
+# certificates and the binary, as an unprivileged user.
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs rustfmt.toml ./
+COPY src src
+COPY migrations migrations
+RUN cargo build --release --locked --bin cti-server
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home cti
+COPY --from=build /src/target/release/cti-server /usr/local/bin/cti-server
+USER cti
+ENV PORT=4000 LOG_FORMAT=json
+EXPOSE 4000
+ENTRYPOINT ["cti-server"]
+CMD ["serve"]

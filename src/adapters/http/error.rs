@@ -1,0 +1,149 @@
+//! The one HTTP error type. Every failure leaves the server as JSON in the old server's
+//! shape `{"error": "<short>", "message": "<sentence>"}`. Use-case errors map here with
+//! exhaustive matches (no `_` arm), so a new variant does not compile until someone decides
+//! its status. 5xx bodies are opaque; their cause chain goes to the log, once, here.
+
+use salvo::http::StatusCode;
+use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
+use salvo::prelude::*;
+use serde::Serialize;
+
+use crate::app::apps::{AppLookupError, UpdateAppError};
+use crate::ports::StoreError;
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// A short, stable description of the error class (e.g. "Not found").
+    pub error: String,
+    /// A sentence saying what was wrong and, where possible, what to do.
+    pub message: String,
+}
+
+/// An error answered to an HTTP client.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed or fails validation.
+    BadRequest(String),
+    /// 401: missing or invalid credentials. `error` is the short text the old server used.
+    Unauthorized { error: &'static str, message: String },
+    /// 403: credentials valid but not allowed (wrong admin token, inactive app).
+    Forbidden { error: &'static str, message: String },
+    /// 404: no such resource (or not visible to this caller).
+    NotFound(String),
+    /// 409: conflicts with existing state.
+    Conflict(String),
+    /// 413: the body is larger than this route accepts.
+    PayloadTooLarge(String),
+    /// 415: the body is not JSON.
+    UnsupportedMediaType(String),
+    /// 503: a backend is unavailable; retrying later may succeed. Opaque body.
+    Unavailable(anyhow::Error),
+    /// 500: a bug or broken invariant. Opaque body.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body sent to the client. Never contains a cause chain.
+    pub fn body(&self) -> ErrorBody {
+        let (error, message): (&str, String) = match self {
+            Self::BadRequest(m) => ("Bad request", m.clone()),
+            Self::Unauthorized { error, message } | Self::Forbidden { error, message } => (error, message.clone()),
+            Self::NotFound(m) => ("Not found", m.clone()),
+            Self::Conflict(m) => ("Conflict", m.clone()),
+            Self::PayloadTooLarge(m) => ("Payload too large", m.clone()),
+            Self::UnsupportedMediaType(m) => ("Unsupported media type", m.clone()),
+            Self::Unavailable(_) => {
+                ("Service unavailable", "A backing service is unavailable; retry shortly.".to_owned())
+            }
+            Self::Internal(_) => ("Internal server error", "The server failed to handle the request.".to_owned()),
+        };
+        ErrorBody { error: error.to_owned(), message }
+    }
+}
+
+impl Scribe for ApiError {
+    fn render(self, res: &mut Response) {
+        match &self {
+            Self::Unavailable(cause) => tracing::warn!(error = format!("{cause:#}"), "backend unavailable"),
+            Self::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "request failed"),
+            _ => {}
+        }
+        res.status_code(self.status());
+        res.render(Json(self.body()));
+    }
+}
+
+impl EndpointOutRegister for ApiError {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        let schema = ErrorBody::to_schema(components);
+        for (status, description) in [
+            ("400", "Malformed request or invalid input"),
+            ("401", "Missing or invalid credentials"),
+            ("403", "Credentials not allowed here, or the app is inactive"),
+            ("404", "Not found"),
+            ("409", "Conflicts with existing state"),
+            ("413", "Body too large"),
+            ("415", "Body is not JSON"),
+            ("500", "Internal error (opaque body)"),
+            ("503", "A backing service is unavailable; retry"),
+        ] {
+            operation.responses.insert(
+                status,
+                oapi::Response::new(description).add_content("application/json", oapi::Content::new(schema.clone())),
+            );
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Unexpected(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<AppLookupError> for ApiError {
+    fn from(err: AppLookupError) -> Self {
+        match err {
+            AppLookupError::NotFound => Self::not_found("No app has this id."),
+            AppLookupError::Inactive => {
+                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+            }
+            AppLookupError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<UpdateAppError> for ApiError {
+    fn from(err: UpdateAppError) -> Self {
+        match err {
+            UpdateAppError::NotFound => Self::not_found("No app has this id."),
+            UpdateAppError::Store(err) => err.into(),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Request parsing shared by handlers: JSON bodies with a size limit and a media-type check,
+//! typed path and query parameters. Every failure becomes a precise 4xx [`ApiError`].
+
+use std::str::FromStr;
+
+use salvo::http::ParseError;
+use salvo::prelude::*;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::domain::app::AppId;
+
+/// Largest JSON body the admin and app APIs accept. Webhooks have their own limit.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Parses the body as JSON into `T`. An absent Content-Type is tolerated; any other type
+/// than JSON is 415. Unknown fields are refused where `T` says `deny_unknown_fields`.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    if let Some(content_type) = req.content_type()
+        && !(content_type.subtype() == salvo::http::mime::JSON
+            || content_type.suffix() == Some(salvo::http::mime::JSON))
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Send the body as application/json, not {}.",
+            content_type.essence_str()
+        )));
+    }
+    let bytes = req.payload_with_max_size(MAX_JSON_BODY).await.map_err(|err| match err {
+        ParseError::PayloadTooLarge => {
+            ApiError::PayloadTooLarge(format!("The body must be at most {MAX_JSON_BODY} bytes."))
+        }
+        _ => ApiError::bad_request("The request body could not be read."),
+    })?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("A JSON body is required."));
+    }
+    serde_json::from_slice(bytes).map_err(|err| ApiError::bad_request(format!("Invalid JSON body: {err}.")))
+}
+
+/// Like [`json_body`], but an empty body means `T::default()`.
+pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request) -> Result<T, ApiError> {
+    let empty = req.payload_with_max_size(MAX_JSON_BODY).await.map(|b| b.is_empty()).unwrap_or(false);
+    if empty { Ok(T::default()) } else { json_body(req).await }
+}
+
+/// The `app_id` path parameter; malformed is 400.
+pub fn app_id(req: &Request) -> Result<AppId, ApiError> {
+    path_param(req, "app_id")
+}
+
+/// A typed path parameter; missing or unparsable is 400 naming the parameter.
+pub fn path_param<T: FromStr>(req: &Request, name: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw: String = req.param(name).unwrap_or_default();
+    raw.parse().map_err(|err| ApiError::bad_request(format!("Path parameter {name}: {err}.")))
+}
+
+/// An optional query parameter parsed with `parse`; present but invalid is 400.
+pub fn query<T, E: std::fmt::Display>(
+    req: &Request,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, ApiError> {
+    match req.queries().get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(raw) => {
+            parse(raw).map(Some).map_err(|err| ApiError::bad_request(format!("Query parameter {name}: {err}.")))
+        }
+    }
+}
+
+/// An optional integer query parameter.
+pub fn query_i64(req: &Request, name: &str) -> Result<Option<i64>, ApiError> {
+    query(req, name, |raw| raw.parse::<i64>().map_err(|_| "must be a whole number"))
+}

@@ -1,0 +1,8 @@
+//! Middleware ("hoops") applied to every request, outermost first: [`observe`] (request id,
+//! access log, metrics), [`panic`] (a panic becomes an opaque 500), [`https`] (production
+//! only), and per-route-group guards such as [`internal_auth`].
+
+pub mod https;
+pub mod internal_auth;
+pub mod observe;
+pub mod panic;

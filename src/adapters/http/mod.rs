@@ -1,0 +1,95 @@
+//! The HTTP adapter (salvo): routes, middleware, DTOs, the JSON error shape and the OpenAPI
+//! document. [`service`] assembles everything into one salvo `Service`.
+
+pub mod catcher;
+pub mod cursor;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod respond;
+pub mod route_table;
+pub mod routes;
+pub mod state;
+
+use ipnet::IpNet;
+use salvo::affix_state;
+use salvo::catcher::Catcher;
+use salvo::oapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use salvo::oapi::swagger_ui::SwaggerUi;
+use salvo::oapi::{OpenApi, RouterExt, SecurityRequirement};
+use salvo::prelude::*;
+use secrecy::SecretString;
+
+use self::middleware::https::EnforceHttps;
+use self::middleware::internal_auth::InternalAuth;
+use self::middleware::observe::Observe;
+use self::state::AppState;
+
+/// The security scheme name of the admin API in the OpenAPI document.
+pub const INTERNAL_SECURITY: &str = "internal_bearer";
+
+/// What the HTTP layer needs beyond the use cases.
+pub struct HttpSettings {
+    pub internal_api_secret: SecretString,
+    /// `Some` in production: redirect plain http to https and send HSTS.
+    pub enforce_https: Option<Vec<IpNet>>,
+}
+
+/// Every API route (without the documentation routes).
+pub fn api_router(settings: &HttpSettings) -> Router {
+    let internal = Router::with_path("internal")
+        .hoop(InternalAuth::new(&settings.internal_api_secret))
+        .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
+        .push(
+            Router::with_path("apps")
+                .get(routes::apps::list_apps)
+                .post(routes::apps::create_app)
+                .push(Router::with_path("{app_id}").get(routes::apps::get_app).patch(routes::apps::update_app)),
+        );
+    Router::new()
+        .push(
+            Router::with_path("health")
+                .get(routes::health::health)
+                .push(Router::with_path("ready").get(routes::ready::ready)),
+        )
+        .push(Router::with_path("metrics").get(routes::metrics::metrics))
+        .push(internal)
+}
+
+/// The OpenAPI 3 document of `router`. Schemas are named by their short type name and
+/// operations by their handler's name, so generated clients read well.
+pub fn openapi(router: &Router) -> OpenApi {
+    salvo::oapi::naming::set_namer(salvo::oapi::naming::FlexNamer::new().short_mode(true));
+    let mut doc = OpenApi::new("cti-server", env!("CARGO_PKG_VERSION")).merge_router(router);
+    for item in doc.paths.values_mut() {
+        for operation in item.operations.values_mut() {
+            if let Some(id) = operation.operation_id.as_mut()
+                && let Some((_, short)) = id.rsplit_once('.')
+            {
+                *id = short.to_owned();
+            }
+        }
+    }
+    doc.components.security_schemes.insert(
+        INTERNAL_SECURITY.to_owned(),
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer).description("INTERNAL_API_SECRET as a bearer token"))
+            .into(),
+    );
+    doc
+}
+
+/// The whole HTTP service: API routes, /openapi.json, /docs, middleware and the JSON catcher.
+pub fn service(state: AppState, settings: HttpSettings) -> Service {
+    let router = api_router(&settings);
+    let doc = openapi(&router);
+    let router =
+        router.unshift(doc.into_router("/openapi.json")).unshift(SwaggerUi::new("/openapi.json").into_router("/docs"));
+    let mut service = Service::new(router)
+        .catcher(Catcher::default().hoop(catcher::json_errors))
+        .hoop(Observe::new(state.metrics.clone()))
+        .hoop(middleware::panic::catch_panic);
+    if let Some(trusted) = settings.enforce_https {
+        service = service.hoop(EnforceHttps::new(trusted));
+    }
+    service.hoop(affix_state::inject(state))
+}

@@ -1,0 +1,53 @@
+//! GET /internal/apps: apps oldest first, paginated with an opaque cursor.
+
+use chrono::DateTime;
+use salvo::oapi::ToSchema;
+use salvo::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::AppResponse;
+use crate::adapters::http::cursor;
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract;
+use crate::adapters::http::state::AppState;
+use crate::domain::app::AppId;
+use crate::domain::pagination::PageLimit;
+use crate::ports::AppCursor;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AppList {
+    pub apps: Vec<AppResponse>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn encode(c: AppCursor) -> String {
+    cursor::encode(&[&c.created_at.timestamp_micros().to_string(), &c.id.to_string()])
+}
+
+fn decode(raw: &str) -> Result<AppCursor, ApiError> {
+    let parts = cursor::decode(raw, 2)?;
+    let micros: i64 = cursor::part(&parts[0])?;
+    let created_at = DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| ApiError::bad_request("Query parameter cursor: not a cursor this server issued."))?;
+    Ok(AppCursor { created_at, id: cursor::part::<AppId>(&parts[1])? })
+}
+
+/// List apps, oldest first.
+#[endpoint(
+    tags("apps"),
+    parameters(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    status_codes(200, 400, 401, 403, 503)
+)]
+pub async fn list_apps(req: &mut Request, depot: &mut Depot) -> Result<Json<AppList>, ApiError> {
+    let limit = PageLimit::new(extract::query_i64(req, "limit")?)
+        .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))?;
+    let after =
+        extract::query(req, "cursor", |raw| Ok::<_, String>(raw.to_owned()))?.map(|c| decode(&c)).transpose()?;
+    let page = AppState::from_depot(depot).apps.list(limit, after).await?;
+    let next_cursor = if page.has_more { page.items.last().map(|a| encode(a.into())) } else { None };
+    Ok(Json(AppList { apps: page.items.into_iter().map(AppResponse::from).collect(), next_cursor }))
+}

@@ -1,0 +1,7 @@
+//! Route handlers, one per file, grouped by area. Each parses its input into domain types,
+//! calls one use case and maps the result; no SQL, Redis or business rules here.
+
+pub mod apps;
+pub mod health;
+pub mod metrics;
+pub mod ready;

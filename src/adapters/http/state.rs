@@ -1,0 +1,45 @@
+//! AppState: the use cases and shared services handlers need, cheap to clone (one Arc),
+//! injected once into every request's depot.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use salvo::Depot;
+
+use crate::app::apps::Apps;
+use crate::config::Environment;
+use crate::ports::HealthProbe;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+/// What handlers can reach.
+pub struct Services {
+    pub apps: Apps,
+    pub probes: Vec<Arc<dyn HealthProbe>>,
+    pub metrics: Metrics,
+    pub environment: Environment,
+    pub started_at: Instant,
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+
+    /// The state injected by the service. Its absence is a wiring bug, so this panics (and
+    /// the panic hoop answers 500).
+    pub fn from_depot(depot: &Depot) -> &Self {
+        depot.get_typed::<AppState>().expect("AppState is injected for every request")
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}

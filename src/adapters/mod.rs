@@ -1,0 +1,7 @@
+//! Adapters: the outside world behind the ports (Postgres, memory, the system clock) and
+//! the inbound HTTP edge. Adapters never call each other except through ports.
+
+pub mod clock;
+pub mod http;
+pub mod memory;
+pub mod postgres;

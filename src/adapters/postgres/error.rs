@@ -1,0 +1,30 @@
+//! sqlx errors to [`StoreError`]: by error kind and SQLSTATE class, never by message text.
+
+use crate::ports::StoreError;
+
+/// Translates a sqlx error. Connection trouble, pool exhaustion, shutdowns and resource
+/// exhaustion are `Unavailable` (the caller answers 503 and the client retries); everything
+/// else is `Unexpected`.
+pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
+    if is_unavailable(&err) { StoreError::Unavailable(err.into()) } else { StoreError::Unexpected(err.into()) }
+}
+
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception, 53: insufficient resources, 57P0x: the server is
+            // shutting down or restarting, 40001/40P01: serialization failure or deadlock.
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P0")
+                || code == "40001"
+                || code == "40P01"
+        }),
+        _ => false,
+    }
+}

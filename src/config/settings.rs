@@ -1,0 +1,182 @@
+//! The raw settings, as the environment (or a flag) gives them: every variable the old
+//! Node server read keeps its name. Values stay strings here so that validation can report
+//! every problem at once instead of stopping at the first unparsable one.
+
+use clap::Args;
+
+const DEFAULT_HOST: &str = "0.0.0.0";
+const DEFAULT_PORT: &str = "4000";
+const DEFAULT_LOG_LEVEL: &str = "info";
+const DEFAULT_DB_PORT: &str = "5432";
+const DEFAULT_DB_MAX_CONNECTIONS: &str = "20";
+const DEFAULT_REDIS_KEY_PREFIX: &str = "cti:";
+const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: &str = "25";
+const DEFAULT_RUN_MIGRATIONS: &str = "true";
+
+/// Every configuration variable. `--help` prints this list with meanings and defaults;
+/// secret values are never shown there.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Configuration (environment variables; a flag of the same name overrides)")]
+pub struct Settings {
+    /// Deployment environment: development (default), sandbox or production. Sandbox and
+    /// production refuse to start unless every required variable is present and valid.
+    #[arg(long, env = "APP_ENV", global = true, value_name = "ENV")]
+    pub app_env: Option<String>,
+
+    /// Alias of APP_ENV, read when APP_ENV is not set (the old server's name); "test" means development.
+    #[arg(long, env = "NODE_ENV", global = true, value_name = "ENV")]
+    pub node_env: Option<String>,
+
+    /// Address to bind.
+    #[arg(long, env = "HOST", global = true, default_value = DEFAULT_HOST)]
+    pub host: String,
+
+    /// TCP port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", global = true, default_value = DEFAULT_PORT)]
+    pub port: String,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or tracing directives such as
+    /// "info,cti_server=debug".
+    #[arg(long, env = "LOG_LEVEL", global = true, default_value = DEFAULT_LOG_LEVEL)]
+    pub log_level: String,
+
+    /// Log format: json or pretty. Default: pretty in development, json elsewhere.
+    #[arg(long, env = "LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+
+    /// PostgreSQL URL. Takes precedence over DB_*. Neither set: in-memory storage (development only).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL host (with DB_USER and DB_NAME, an alternative to DATABASE_URL).
+    #[arg(long, env = "DB_HOST", global = true)]
+    pub db_host: Option<String>,
+
+    /// PostgreSQL port.
+    #[arg(long, env = "DB_PORT", global = true, default_value = DEFAULT_DB_PORT)]
+    pub db_port: String,
+
+    /// PostgreSQL user.
+    #[arg(long, env = "DB_USER", global = true)]
+    pub db_user: Option<String>,
+
+    /// PostgreSQL password.
+    #[arg(long, env = "DB_PASSWORD", global = true, hide_env_values = true)]
+    pub db_password: Option<String>,
+
+    /// PostgreSQL database name.
+    #[arg(long, env = "DB_NAME", global = true)]
+    pub db_name: Option<String>,
+
+    /// Largest number of pooled PostgreSQL connections per instance.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value = DEFAULT_DB_MAX_CONNECTIONS)]
+    pub db_max_connections: String,
+
+    /// Redis URL (redis:// or rediss://). Set it when running more than one instance:
+    /// key revocations, live events and sessions then reach every instance.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key and channel, so several deployments can share one Redis.
+    #[arg(long, env = "REDIS_KEY_PREFIX", global = true, default_value = DEFAULT_REDIS_KEY_PREFIX)]
+    pub redis_key_prefix: String,
+
+    /// Bearer token of the /internal admin API. Production: at least 32 characters.
+    /// Development without it: a random one is generated and printed once at startup.
+    #[arg(long, env = "INTERNAL_API_SECRET", global = true, hide_env_values = true)]
+    pub internal_api_secret: Option<String>,
+
+    /// Secret that signs session cookies (OAuth flow). Production: at least 32 characters.
+    #[arg(long, env = "SESSION_SECRET", global = true, hide_env_values = true)]
+    pub session_secret: Option<String>,
+
+    /// Dialpad OAuth client id. Required in sandbox and production.
+    #[arg(long, env = "CLIENT_ID", global = true)]
+    pub client_id: Option<String>,
+
+    /// Dialpad OAuth client secret. Required in sandbox and production.
+    #[arg(long, env = "CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// OAuth redirect URI registered with Dialpad. Required in sandbox and production; https in production.
+    #[arg(long, env = "REDIRECT_URI", global = true)]
+    pub redirect_uri: Option<String>,
+
+    /// Redirect URI used with Dialpad's sandbox; https in production.
+    #[arg(long, env = "DIALPAD_SANDBOX_REDIRECT_URI", global = true)]
+    pub dialpad_sandbox_redirect_uri: Option<String>,
+
+    /// Redirect URI used with Dialpad's production; https in production.
+    #[arg(long, env = "DIALPAD_PROD_REDIRECT_URI", global = true)]
+    pub dialpad_prod_redirect_uri: Option<String>,
+
+    /// Space-separated extra OAuth scopes to request (e.g. "recordings_export").
+    #[arg(long, env = "DIALPAD_SCOPES", global = true)]
+    pub dialpad_scopes: Option<String>,
+
+    /// Dialpad base URL. Default: https://sandbox.dialpad.com in development and sandbox,
+    /// https://dialpad.com in production.
+    #[arg(long, env = "DIALPAD_BASE_URL", global = true)]
+    pub dialpad_base_url: Option<String>,
+
+    /// Shared secret of the legacy webhook route POST /webhooks/dialpad. Unset: that route
+    /// refuses every request (per-app routes keep working).
+    #[arg(long, env = "DIALPAD_WEBHOOK_SECRET", global = true, hide_env_values = true)]
+    pub dialpad_webhook_secret: Option<String>,
+
+    /// 32-byte key (64 hex characters or base64) that encrypts webhook secrets and OAuth
+    /// tokens at rest. Required in sandbox and production; development generates a
+    /// temporary one.
+    #[arg(long, env = "TOKEN_ENCRYPTION_KEY", global = true, hide_env_values = true)]
+    pub token_encryption_key: Option<String>,
+
+    /// Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-Proto and
+    /// X-Forwarded-For are believed (e.g. "10.0.0.0/8,127.0.0.1").
+    #[arg(long, env = "TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cut.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", global = true, default_value = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS)]
+    pub shutdown_timeout_seconds: String,
+
+    /// Apply database migrations when `serve` starts (true or false).
+    #[arg(long, env = "RUN_MIGRATIONS", global = true, default_value = DEFAULT_RUN_MIGRATIONS)]
+    pub run_migrations: String,
+}
+
+impl Default for Settings {
+    /// What clap gives when nothing is set: the documented defaults and nothing else.
+    fn default() -> Self {
+        Self {
+            host: DEFAULT_HOST.to_owned(),
+            port: DEFAULT_PORT.to_owned(),
+            log_level: DEFAULT_LOG_LEVEL.to_owned(),
+            db_port: DEFAULT_DB_PORT.to_owned(),
+            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS.to_owned(),
+            redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
+            shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS.to_owned(),
+            run_migrations: DEFAULT_RUN_MIGRATIONS.to_owned(),
+            app_env: None,
+            node_env: None,
+            log_format: None,
+            database_url: None,
+            db_host: None,
+            db_user: None,
+            db_password: None,
+            db_name: None,
+            redis_url: None,
+            internal_api_secret: None,
+            session_secret: None,
+            client_id: None,
+            client_secret: None,
+            redirect_uri: None,
+            dialpad_sandbox_redirect_uri: None,
+            dialpad_prod_redirect_uri: None,
+            dialpad_scopes: None,
+            dialpad_base_url: None,
+            dialpad_webhook_secret: None,
+            token_encryption_key: None,
+            trusted_proxies: None,
+        }
+    }
+}

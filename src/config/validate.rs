@@ -1,0 +1,338 @@
+//! Settings -> Config. Every check pushes a problem naming the variable and goes on, so one
+//! start-up attempt reports everything that is wrong.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::Engine;
+use ipnet::IpNet;
+use rand::RngCore;
+use secrecy::{SecretBox, SecretString};
+
+use super::{
+    Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment, HttpConfig,
+    InternalSecret, LogConfig, LogFormat, RedisConfig, Settings,
+};
+
+/// The shortest INTERNAL_API_SECRET and SESSION_SECRET production accepts.
+const MIN_PRODUCTION_SECRET_CHARS: usize = 32;
+
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, variable: &str, problem: impl AsRef<str>) {
+        self.0.push(format!("{variable}: {}", problem.as_ref()));
+    }
+}
+
+/// A setting's value, with empty or blank strings treated as absent.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
+    let mut problems = Problems::default();
+    let environment = environment(s, &mut problems);
+    let deployed = environment.is_deployed();
+    let production = environment == Environment::Production;
+
+    let http = HttpConfig {
+        host: parse_host(&s.host, &mut problems),
+        port: parse_number(&s.port, "PORT", 0..=u16::MAX, &mut problems).unwrap_or(4000),
+        trusted_proxies: trusted_proxies(s, &mut problems),
+        shutdown_timeout: Duration::from_secs(
+            parse_number(&s.shutdown_timeout_seconds, "SHUTDOWN_TIMEOUT_SECONDS", 0..=3600, &mut problems)
+                .unwrap_or(25),
+        ),
+    };
+    let log = log_config(s, environment, &mut problems);
+    let database = database(s, &mut problems);
+    if deployed && database.is_none() && !problems.0.iter().any(|p| p.starts_with("DB_")) {
+        problems.push(
+            "DATABASE_URL",
+            format!("missing; {environment} needs PostgreSQL (set DATABASE_URL, or DB_HOST, DB_USER and DB_NAME)"),
+        );
+    }
+    let redis = redis(s, &mut problems);
+
+    let internal_api_secret = match present(&s.internal_api_secret) {
+        Some(value) => {
+            check_secret_length("INTERNAL_API_SECRET", value, production, &mut problems);
+            InternalSecret { value: SecretString::from(value.to_owned()), generated: false }
+        }
+        None if deployed => {
+            problems.push("INTERNAL_API_SECRET", "missing");
+            InternalSecret { value: SecretString::from(String::new()), generated: false }
+        }
+        None => InternalSecret { value: SecretString::from(hex::encode(random_bytes())), generated: true },
+    };
+    let session_secret = match present(&s.session_secret) {
+        Some(value) => {
+            check_secret_length("SESSION_SECRET", value, production, &mut problems);
+            Some(SecretString::from(value.to_owned()))
+        }
+        None => {
+            if deployed {
+                problems.push("SESSION_SECRET", "missing");
+            }
+            None
+        }
+    };
+    let dialpad = dialpad(s, environment, &mut problems);
+    let token_encryption_key = encryption_key(s, deployed, &mut problems);
+    let run_migrations = parse_bool(&s.run_migrations, "RUN_MIGRATIONS", &mut problems);
+
+    if !problems.0.is_empty() {
+        return Err(ConfigError { environment, problems: problems.0 });
+    }
+    Ok(Config {
+        environment,
+        http,
+        log,
+        database,
+        redis,
+        internal_api_secret,
+        session_secret,
+        dialpad,
+        token_encryption_key,
+        run_migrations,
+    })
+}
+
+fn environment(s: &Settings, problems: &mut Problems) -> Environment {
+    let (variable, value) = match (present(&s.app_env), present(&s.node_env)) {
+        (Some(v), _) => ("APP_ENV", v),
+        (None, Some(v)) => ("NODE_ENV", v),
+        (None, None) => return Environment::Development,
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "development" | "dev" | "test" => Environment::Development,
+        "sandbox" => Environment::Sandbox,
+        "production" | "prod" => Environment::Production,
+        other => {
+            problems.push(variable, format!("{other:?} is not one of development, sandbox, production"));
+            // Judge the rest as strictly as production would, so nothing is hidden.
+            Environment::Production
+        }
+    }
+}
+
+fn parse_host(raw: &str, problems: &mut Problems) -> IpAddr {
+    match raw.trim() {
+        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        other => other.parse().unwrap_or_else(|_| {
+            problems.push("HOST", format!("{other:?} is not an IP address"));
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        }),
+    }
+}
+
+fn parse_number<T>(raw: &str, variable: &str, range: std::ops::RangeInclusive<T>, problems: &mut Problems) -> Option<T>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match raw.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Some(n),
+        _ => {
+            problems.push(variable, format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()));
+            None
+        }
+    }
+}
+
+fn parse_bool(raw: &str, variable: &str, problems: &mut Problems) -> bool {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => true,
+        "false" | "0" | "no" | "off" => false,
+        _ => {
+            problems.push(variable, format!("{raw:?} is not true or false"));
+            true
+        }
+    }
+}
+
+fn log_config(s: &Settings, environment: Environment, problems: &mut Problems) -> LogConfig {
+    let filter = s.log_level.trim().to_owned();
+    if tracing_subscriber::EnvFilter::try_new(&filter).is_err() {
+        problems.push("LOG_LEVEL", format!("{filter:?} is not a level or tracing filter"));
+    }
+    let format = match present(&s.log_format).map(str::to_ascii_lowercase).as_deref() {
+        None if environment == Environment::Development => LogFormat::Pretty,
+        None | Some("json") => LogFormat::Json,
+        Some("pretty") | Some("text") => LogFormat::Pretty,
+        Some(other) => {
+            problems.push("LOG_FORMAT", format!("{other:?} is not json or pretty"));
+            LogFormat::Json
+        }
+    };
+    LogConfig { filter, format }
+}
+
+fn database(s: &Settings, problems: &mut Problems) -> Option<DatabaseConfig> {
+    let max_connections = parse_number(&s.db_max_connections, "DB_MAX_CONNECTIONS", 1..=1000, problems).unwrap_or(20);
+    if let Some(url) = present(&s.database_url) {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            // The value may hold a password: name the problem, never echo it.
+            problems.push("DATABASE_URL", "must start with postgres:// or postgresql://");
+        }
+        return Some(DatabaseConfig {
+            target: DatabaseTarget::Url(SecretString::from(url.to_owned())),
+            max_connections,
+        });
+    }
+    let host = present(&s.db_host);
+    let user = present(&s.db_user);
+    let name = present(&s.db_name);
+    if host.is_none() && user.is_none() && name.is_none() {
+        return None;
+    }
+    for (variable, value) in [("DB_HOST", host), ("DB_USER", user), ("DB_NAME", name)] {
+        if value.is_none() {
+            problems.push(variable, "missing (DB_HOST, DB_USER and DB_NAME go together)");
+        }
+    }
+    let port = parse_number(&s.db_port, "DB_PORT", 1..=u16::MAX, problems).unwrap_or(5432);
+    Some(DatabaseConfig {
+        target: DatabaseTarget::Parts {
+            host: host.unwrap_or_default().to_owned(),
+            port,
+            user: user.unwrap_or_default().to_owned(),
+            password: present(&s.db_password).map(|p| SecretString::from(p.to_owned())),
+            name: name.unwrap_or_default().to_owned(),
+        },
+        max_connections,
+    })
+}
+
+fn redis(s: &Settings, problems: &mut Problems) -> Option<RedisConfig> {
+    let url = present(&s.redis_url)?;
+    const SCHEMES: [&str; 7] =
+        ["redis://", "rediss://", "redis+unix://", "redis-cluster://", "redis-sentinel://", "valkey://", "valkeys://"];
+    if !SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        problems.push("REDIS_URL", "must start with redis://, rediss:// or another Redis scheme");
+    }
+    let key_prefix = s.redis_key_prefix.trim().to_owned();
+    if key_prefix.chars().any(char::is_whitespace) {
+        problems.push("REDIS_KEY_PREFIX", "must not contain whitespace");
+    }
+    Some(RedisConfig { url: SecretString::from(url.to_owned()), key_prefix })
+}
+
+fn check_secret_length(variable: &str, value: &str, production: bool, problems: &mut Problems) {
+    let chars = value.chars().count();
+    if production && chars < MIN_PRODUCTION_SECRET_CHARS {
+        problems.push(
+            variable,
+            format!("must be at least {MIN_PRODUCTION_SECRET_CHARS} characters in production (has {chars})"),
+        );
+    }
+}
+
+fn trusted_proxies(s: &Settings, problems: &mut Problems) -> Vec<IpNet> {
+    let Some(raw) = present(&s.trusted_proxies) else { return Vec::new() };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let parsed = entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from));
+            parsed.map_err(|_| problems.push("TRUSTED_PROXIES", format!("{entry:?} is not an IP address or CIDR"))).ok()
+        })
+        .collect()
+}
+
+fn dialpad(s: &Settings, environment: Environment, problems: &mut Problems) -> DialpadConfig {
+    let deployed = environment.is_deployed();
+    let production = environment == Environment::Production;
+    let client_id = present(&s.client_id).map(str::to_owned);
+    let client_secret = present(&s.client_secret).map(|v| SecretString::from(v.to_owned()));
+    if deployed {
+        if client_id.is_none() {
+            problems.push("CLIENT_ID", "missing");
+        }
+        if client_secret.is_none() {
+            problems.push("CLIENT_SECRET", "missing");
+        }
+        if present(&s.redirect_uri).is_none() {
+            problems.push("REDIRECT_URI", "missing");
+        }
+    }
+    let mut uri = |variable: &str, value: &Option<String>| {
+        let value = present(value)?;
+        if let Err(problem) = check_redirect_uri(value, production) {
+            problems.push(variable, problem);
+        }
+        Some(value.to_owned())
+    };
+    let redirect_uri = uri("REDIRECT_URI", &s.redirect_uri);
+    let sandbox_redirect_uri = uri("DIALPAD_SANDBOX_REDIRECT_URI", &s.dialpad_sandbox_redirect_uri);
+    let prod_redirect_uri = uri("DIALPAD_PROD_REDIRECT_URI", &s.dialpad_prod_redirect_uri);
+
+    let base_url = match present(&s.dialpad_base_url) {
+        Some(url) => {
+            if !matches!(url::Url::parse(url), Ok(u) if u.scheme() == "https" || u.scheme() == "http") {
+                problems.push("DIALPAD_BASE_URL", format!("{url:?} is not an http(s) URL"));
+            }
+            url.trim_end_matches('/').to_owned()
+        }
+        None if production => "https://dialpad.com".to_owned(),
+        None => "https://sandbox.dialpad.com".to_owned(),
+    };
+    DialpadConfig {
+        client_id,
+        client_secret,
+        redirect_uri,
+        sandbox_redirect_uri,
+        prod_redirect_uri,
+        scopes: present(&s.dialpad_scopes)
+            .map(|v| v.split([' ', ',']).filter(|x| !x.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        base_url,
+        webhook_secret: present(&s.dialpad_webhook_secret).map(|v| SecretString::from(v.to_owned())),
+    }
+}
+
+/// A redirect URI must be absolute, without a fragment (Dialpad refuses one), and https in
+/// production.
+fn check_redirect_uri(value: &str, production: bool) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not an absolute URL"))?;
+    if url.fragment().is_some() {
+        return Err("must not contain a #fragment".to_owned());
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if !production => Ok(()),
+        "http" => Err("must be https in production".to_owned()),
+        other => Err(format!("scheme {other:?} is not http or https")),
+    }
+}
+
+fn encryption_key(s: &Settings, deployed: bool, problems: &mut Problems) -> EncryptionKey {
+    let Some(raw) = present(&s.token_encryption_key) else {
+        if deployed {
+            problems.push("TOKEN_ENCRYPTION_KEY", "missing (32 bytes as 64 hex characters or base64)");
+        }
+        return EncryptionKey { bytes: std::sync::Arc::new(SecretBox::new(Box::new(random_bytes()))), generated: true };
+    };
+    let decoded = hex::decode(raw)
+        .ok()
+        .or_else(|| base64::engine::general_purpose::STANDARD.decode(raw).ok())
+        .or_else(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok());
+    match decoded.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()) {
+        Some(bytes) => EncryptionKey { bytes: std::sync::Arc::new(SecretBox::new(Box::new(bytes))), generated: false },
+        None => {
+            problems.push("TOKEN_ENCRYPTION_KEY", "must be 32 bytes as 64 hex characters or base64");
+            EncryptionKey { bytes: std::sync::Arc::new(SecretBox::new(Box::new([0; 32]))), generated: false }
+        }
+    }
+}
+
+fn random_bytes() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+#[cfg(test)]
+mod tests;

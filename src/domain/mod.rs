@@ -1,0 +1,6 @@
+//! The domain: pure types and rules of the CTI server. No I/O, no async runtime, no clock
+//! reads (callers pass the time in), no framework types. Everything here is unit-testable
+//! on its own and is the vocabulary every other layer speaks.
+
+pub mod app;
+pub mod pagination;

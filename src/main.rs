@@ -1,0 +1,6 @@
+//! cti-server binary: everything lives in the library; see `cti_server::cli`.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    cti_server::cli::run().await
+}

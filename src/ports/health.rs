@@ -1,0 +1,13 @@
+//! HealthProbe: one per configured backend, asked by GET /health/ready.
+
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait HealthProbe: Send + Sync {
+    /// A short stable name for the backend ("postgres", "redis"), shown in readiness answers.
+    fn name(&self) -> &'static str;
+
+    /// Ok when the backend answers a trivial request now. The error says what failed; it
+    /// must not contain credentials (connection URLs are never part of it).
+    async fn check(&self) -> Result<(), anyhow::Error>;
+}

@@ -1,0 +1,4 @@
+//! Port contract suites: each runs the same assertions over the memory adapter and the
+//! real one, so both honour the documented contract.
+
+mod app_repository;

@@ -1,0 +1,148 @@
+//! spawn_app: a real server on 127.0.0.1:0 with memory adapters or PostgreSQL, plus the
+//! small HTTP helpers the tests share. Set TEST_LOG=1 to see the server's logs.
+
+use std::sync::{Arc, Once};
+
+use cti_server::config::{Config, LogConfig, LogFormat, Settings};
+use cti_server::startup::{Application, Backends};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::infra::TestDb;
+
+pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789abcdef";
+
+/// Which adapters a test server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Postgres,
+}
+
+/// Generates one test per backend from an `async fn(Backend)`:
+/// `apps::create_then_get::memory`, `apps::create_then_get::postgres`.
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn memory() {
+                super::$name($crate::helpers::Backend::Memory).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+pub(crate) use for_each_backend;
+
+fn init_test_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            cti_server::telemetry::init_logging(&LogConfig { filter: "debug".into(), format: LogFormat::Pretty });
+        }
+    });
+}
+
+/// Settings of a test server: loopback, port 0, a known admin secret.
+pub fn test_settings() -> Settings {
+    Settings {
+        host: "127.0.0.1".into(),
+        port: "0".into(),
+        internal_api_secret: Some(INTERNAL_SECRET.into()),
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _db: Option<Arc<TestDb>>,
+}
+
+impl TestApp {
+    /// A server on `backend`, or `None` when that backend's infrastructure is skipped.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let db = match backend {
+            Backend::Memory => None,
+            Backend::Postgres => Some(Arc::new(TestDb::create().await?)),
+        };
+        Some(Self::spawn_with(test_settings(), db).await)
+    }
+
+    /// A server with these settings, on `db` when given (several servers may share one).
+    pub async fn spawn_with(mut settings: Settings, db: Option<Arc<TestDb>>) -> TestApp {
+        init_test_logging();
+        if let Some(db) = &db {
+            settings.database_url = Some(db.url.clone());
+        }
+        let config = Config::from_settings(&settings).expect("test configuration is valid");
+        let backends = Backends::connect(&config).await.expect("backends connect");
+        let app = Application::build_with(config, backends).await.expect("server builds");
+        let port = app.port();
+        let shutdown = app.shutdown_token();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            shutdown,
+            server: Some(server),
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request to the admin API with the right bearer token.
+    pub fn internal(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(INTERNAL_SECRET)
+    }
+
+    /// Creates an app through the admin API and returns its id.
+    pub async fn create_app(&self, name: &str) -> String {
+        let res = self.internal(Method::POST, "/internal/apps").json(&serde_json::json!({ "name": name })).send().await;
+        let body = json_of(res.expect("request sent"), 201).await;
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Stops the server gracefully and returns how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.server.take().expect("running").await?
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn json_of(res: Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"))
+}
+
+/// Asserts an error response: status, JSON shape, and the `error` title.
+pub async fn assert_error(res: Response, status: u16, error: &str) -> Value {
+    let body = json_of(res, status).await;
+    assert_eq!(body["error"], error, "body: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {body}");
+    body
+}

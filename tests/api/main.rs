@@ -1,0 +1,16 @@
+//! Integration tests: the real server on port 0, over HTTP. One binary, modules by area.
+//! Memory adapters by default; the same tests run against PostgreSQL (and Redis) when
+//! TEST_DATABASE_URL / TEST_REDIS_URL are set or Docker answers (see `infra`).
+
+mod helpers;
+mod infra;
+
+mod apps;
+mod cli;
+mod contracts;
+mod errors;
+mod health;
+mod https;
+mod internal_auth;
+mod openapi;
+mod shutdown;
