@@ -65,6 +65,15 @@ pub struct Config {
     pub dialpad: DialpadConfig,
     pub token_encryption_key: EncryptionKey,
     pub run_migrations: bool,
+    pub api_keys: ApiKeyConfig,
+}
+
+/// The API key cache and verification bounds.
+#[derive(Debug, Clone)]
+pub struct ApiKeyConfig {
+    pub cache_ttl: Duration,
+    pub failure_cache_ttl: Duration,
+    pub max_concurrent_verifications: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -18,10 +18,16 @@ pub use self::backends::Backends;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::http::state::{AppState, Services};
 use crate::adapters::http::{self, HttpSettings};
+use crate::adapters::moka_cache::MokaKeyCache;
+use crate::app::api_keys::{
+    ApiKeys, Authenticator, Generations, KeyAnnouncer, LastUsed, apply_invalidations, run_expiry_sweeper,
+    run_last_used_writer,
+};
 use crate::app::apps::Apps;
 use crate::config::{Config, Environment};
-use crate::ports::Clock;
-use crate::telemetry::Metrics;
+use crate::domain::api_key::KeyEnvironment;
+use crate::ports::{ApiKeyCache, Clock};
+use crate::telemetry::{self, Metrics};
 
 /// A built server, bound and ready to run.
 pub struct Application {
@@ -32,7 +38,13 @@ pub struct Application {
     shutdown_timeout: Duration,
     background: TaskTracker,
     background_stop: CancellationToken,
+    backends: Backends,
 }
+
+/// Most API key checks cached at once (each entry is small: ids and a name).
+const KEY_CACHE_CAPACITY: u64 = 100_000;
+/// How often grace periods are checked for their end.
+const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 impl Application {
     /// Connects the configured backends (running migrations if asked), wires the use cases
@@ -46,8 +58,46 @@ impl Application {
     pub async fn build_with(config: Config, backends: Backends) -> anyhow::Result<Self> {
         let metrics = Metrics::new();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let background = TaskTracker::new();
+        let background_stop = CancellationToken::new();
+
+        let generations = Arc::new(Generations::new());
+        let announcer = KeyAnnouncer::new(backends.key_invalidation.clone(), generations.clone());
+        let key_environment =
+            if config.environment == Environment::Production { KeyEnvironment::Live } else { KeyEnvironment::Test };
+        let api_keys = ApiKeys::new(
+            backends.api_keys.clone(),
+            backends.apps.clone(),
+            announcer.clone(),
+            clock.clone(),
+            key_environment,
+        );
+        let key_cache: Arc<dyn ApiKeyCache> = Arc::new(MokaKeyCache::new(
+            KEY_CACHE_CAPACITY,
+            config.api_keys.cache_ttl,
+            config.api_keys.failure_cache_ttl,
+        ));
+        let (last_used, last_used_queue) = LastUsed::new();
+        let authenticator = Authenticator::new(
+            backends.api_keys.clone(),
+            backends.apps.clone(),
+            key_cache.clone(),
+            clock.clone(),
+            generations.clone(),
+            config.api_keys.max_concurrent_verifications,
+            last_used,
+            telemetry::auth_metrics(&metrics),
+        );
+        // Subscribed before the listener binds: no invalidation can fall in between.
+        let notices = backends.key_invalidation.subscribe();
+        background.spawn(apply_invalidations(notices, generations, key_cache, background_stop.clone()));
+        background.spawn(run_expiry_sweeper(api_keys.clone(), EXPIRY_SWEEP_EVERY, background_stop.clone()));
+        background.spawn(run_last_used_writer(last_used_queue, backends.api_keys.clone(), background_stop.clone()));
+
         let state = AppState::new(Services {
-            apps: Apps::new(backends.apps.clone(), clock.clone()),
+            apps: Apps::new(backends.apps.clone(), clock.clone(), announcer),
+            api_keys,
+            authenticator,
             probes: backends.probes.clone(),
             metrics: metrics.clone(),
             environment: config.environment,
@@ -71,8 +121,6 @@ impl Application {
             .map(|a| a.port())
             .context("listener has no local address")?;
 
-        let background = TaskTracker::new();
-        let background_stop = CancellationToken::new();
         background.spawn(upkeep(metrics, background_stop.clone()));
 
         Ok(Self {
@@ -83,6 +131,7 @@ impl Application {
             shutdown_timeout: config.http.shutdown_timeout,
             background,
             background_stop,
+            backends,
         })
     }
 
@@ -114,6 +163,7 @@ impl Application {
         self.background_stop.cancel();
         self.background.close();
         self.background.wait().await;
+        self.backends.close().await;
         tracing::info!("shutdown complete");
         Ok(())
     }

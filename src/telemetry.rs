@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::app::api_keys::AuthMetrics;
 use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global tracing subscriber. Call once per process; later calls are ignored
@@ -93,4 +94,25 @@ impl Metrics {
 
 fn key(name: &'static str, labels: &[(&'static str, String)]) -> Key {
     Key::from_parts(name, labels.iter().map(|(k, v)| Label::new(*k, v.clone())).collect::<Vec<_>>())
+}
+
+/// The authentication path's counters: outcomes by reason, cache hits and misses, argon2
+/// verifications performed.
+pub fn auth_metrics(metrics: &Metrics) -> AuthMetrics {
+    let outcome = |reason: &str| metrics.counter("api_key_auth_total", &[("outcome", reason.to_owned())]);
+    AuthMetrics {
+        ok: outcome("ok"),
+        missing: outcome("missing"),
+        malformed: outcome("malformed"),
+        bad_checksum: outcome("bad_checksum"),
+        unknown: outcome("unknown"),
+        mismatch: outcome("mismatch"),
+        revoked: outcome("revoked"),
+        expired: outcome("expired"),
+        inactive: outcome("inactive"),
+        unavailable: outcome("unavailable"),
+        cache_hits: metrics.counter("api_key_cache_total", &[("result", "hit".to_owned())]),
+        cache_misses: metrics.counter("api_key_cache_total", &[("result", "miss".to_owned())]),
+        argon2_verifications: metrics.counter("api_key_argon2_verifications_total", &[]),
+    }
 }

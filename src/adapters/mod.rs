@@ -4,4 +4,6 @@
 pub mod clock;
 pub mod http;
 pub mod memory;
+pub mod moka_cache;
 pub mod postgres;
+pub mod redis;

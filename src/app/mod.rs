@@ -1,5 +1,6 @@
 //! Use cases: what the server does, written against ports only. One capability per module,
 //! one use case per file; no HTTP, SQL or Redis here.
 
+pub mod api_keys;
 pub mod apps;
 pub mod readiness;

@@ -12,6 +12,8 @@ const DEFAULT_DB_MAX_CONNECTIONS: &str = "20";
 const DEFAULT_REDIS_KEY_PREFIX: &str = "cti:";
 const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: &str = "25";
 const DEFAULT_RUN_MIGRATIONS: &str = "true";
+const DEFAULT_API_KEY_CACHE_TTL_SECONDS: &str = "300";
+const DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS: &str = "30";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
 /// secret values are never shown there.
@@ -142,6 +144,24 @@ pub struct Settings {
     /// Apply database migrations when `serve` starts (true or false).
     #[arg(long, env = "RUN_MIGRATIONS", global = true, default_value = DEFAULT_RUN_MIGRATIONS)]
     pub run_migrations: String,
+
+    /// Seconds a verified API key stays cached. Revocations reach every instance at once
+    /// through Redis; this bounds staleness only if Redis is unreachable.
+    #[arg(long, env = "API_KEY_CACHE_TTL_SECONDS", global = true, default_value = DEFAULT_API_KEY_CACHE_TTL_SECONDS)]
+    pub api_key_cache_ttl_seconds: String,
+
+    /// Seconds a refused API key stays cached, so a flood of one wrong key costs one argon2.
+    #[arg(
+        long,
+        env = "API_KEY_FAILURE_CACHE_TTL_SECONDS",
+        global = true,
+        default_value = DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS
+    )]
+    pub api_key_failure_cache_ttl_seconds: String,
+
+    /// Most argon2 verifications running at once (default: the number of CPUs).
+    #[arg(long, env = "API_KEY_MAX_CONCURRENT_VERIFICATIONS", global = true)]
+    pub api_key_max_concurrent_verifications: Option<String>,
 }
 
 impl Default for Settings {
@@ -156,6 +176,8 @@ impl Default for Settings {
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS.to_owned(),
             run_migrations: DEFAULT_RUN_MIGRATIONS.to_owned(),
+            api_key_cache_ttl_seconds: DEFAULT_API_KEY_CACHE_TTL_SECONDS.to_owned(),
+            api_key_failure_cache_ttl_seconds: DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS.to_owned(),
             app_env: None,
             node_env: None,
             log_format: None,
@@ -177,6 +199,7 @@ impl Default for Settings {
             dialpad_webhook_secret: None,
             token_encryption_key: None,
             trusted_proxies: None,
+            api_key_max_concurrent_verifications: None,
         }
     }
 }

@@ -11,8 +11,8 @@ use rand::RngCore;
 use secrecy::{SecretBox, SecretString};
 
 use super::{
-    Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment, HttpConfig,
-    InternalSecret, LogConfig, LogFormat, RedisConfig, Settings,
+    ApiKeyConfig, Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment,
+    HttpConfig, InternalSecret, LogConfig, LogFormat, RedisConfig, Settings,
 };
 
 /// The shortest INTERNAL_API_SECRET and SESSION_SECRET production accepts.
@@ -83,6 +83,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
     let dialpad = dialpad(s, environment, &mut problems);
     let token_encryption_key = encryption_key(s, deployed, &mut problems);
     let run_migrations = parse_bool(&s.run_migrations, "RUN_MIGRATIONS", &mut problems);
+    let api_keys = api_key_config(s, &mut problems);
 
     if !problems.0.is_empty() {
         return Err(ConfigError { environment, problems: problems.0 });
@@ -98,7 +99,23 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         dialpad,
         token_encryption_key,
         run_migrations,
+        api_keys,
     })
+}
+
+fn api_key_config(s: &Settings, problems: &mut Problems) -> ApiKeyConfig {
+    let seconds = |raw: &str, variable: &str, problems: &mut Problems| {
+        Duration::from_secs(parse_number(raw, variable, 1..=86_400, problems).unwrap_or(1))
+    };
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    ApiKeyConfig {
+        cache_ttl: seconds(&s.api_key_cache_ttl_seconds, "API_KEY_CACHE_TTL_SECONDS", problems),
+        failure_cache_ttl: seconds(&s.api_key_failure_cache_ttl_seconds, "API_KEY_FAILURE_CACHE_TTL_SECONDS", problems),
+        max_concurrent_verifications: match present(&s.api_key_max_concurrent_verifications) {
+            Some(raw) => parse_number(raw, "API_KEY_MAX_CONCURRENT_VERIFICATIONS", 1..=1024, problems).unwrap_or(cpus),
+            None => cpus,
+        },
+    }
 }
 
 fn environment(s: &Settings, problems: &mut Problems) -> Environment {

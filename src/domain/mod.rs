@@ -2,5 +2,6 @@
 //! reads (callers pass the time in), no framework types. Everything here is unit-testable
 //! on its own and is the vocabulary every other layer speaks.
 
+pub mod api_key;
 pub mod app;
 pub mod pagination;

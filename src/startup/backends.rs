@@ -1,5 +1,6 @@
 //! Backend selection from configuration, out of a closed set: Postgres when a database is
-//! configured, memory otherwise. Connecting here, once, keeps pools out of globals.
+//! configured, memory otherwise; Redis when REDIS_URL is set, in-process otherwise.
+//! Connecting here, once, keeps pools out of globals.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -10,45 +11,80 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::adapters::memory::MemoryAppRepository;
-use crate::adapters::postgres::{self, PgAppRepository, PgHealthProbe};
-use crate::config::{Config, DatabaseConfig, DatabaseTarget};
-use crate::ports::{AppRepository, HealthProbe};
+use crate::adapters::memory::{InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository};
+use crate::adapters::postgres::{self, PgApiKeyRepository, PgAppRepository, PgHealthProbe};
+use crate::adapters::redis::{RedisClients, RedisHealthProbe, RedisKeyInvalidation};
+use crate::config::{Config, DatabaseConfig, DatabaseTarget, RedisConfig};
+use crate::ports::{ApiKeyRepository, AppRepository, HealthProbe, KeyInvalidation};
 
 /// The connected adapters behind every port.
 #[derive(Clone)]
 pub struct Backends {
     pub apps: Arc<dyn AppRepository>,
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    pub key_invalidation: Arc<dyn KeyInvalidation>,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub postgres: Option<PgPool>,
+    pub redis: Option<RedisClients>,
 }
 
 impl Backends {
     /// Memory adapters for every port: the embedded default.
     pub fn memory() -> Self {
-        Self { apps: Arc::new(MemoryAppRepository::new()), probes: Vec::new(), postgres: None }
+        Self {
+            apps: Arc::new(MemoryAppRepository::new()),
+            api_keys: Arc::new(MemoryApiKeyRepository::new()),
+            key_invalidation: Arc::new(InProcessKeyInvalidation::new()),
+            probes: Vec::new(),
+            postgres: None,
+            redis: None,
+        }
     }
 
-    /// Postgres-backed adapters over an existing pool.
-    pub fn postgres(pool: PgPool) -> Self {
-        Self {
-            apps: Arc::new(PgAppRepository::new(pool.clone())),
-            probes: vec![Arc::new(PgHealthProbe(pool.clone()))],
-            postgres: Some(pool),
-        }
+    /// Replaces the storage ports with Postgres adapters over `pool`.
+    pub fn with_postgres(mut self, pool: PgPool) -> Self {
+        self.apps = Arc::new(PgAppRepository::new(pool.clone()));
+        self.api_keys = Arc::new(PgApiKeyRepository::new(pool.clone()));
+        self.probes.push(Arc::new(PgHealthProbe(pool.clone())));
+        self.postgres = Some(pool);
+        self
+    }
+
+    /// Replaces the cross-instance ports with Redis adapters.
+    pub async fn with_redis(mut self, redis: RedisClients) -> anyhow::Result<Self> {
+        self.key_invalidation = Arc::new(RedisKeyInvalidation::start(redis.clone()).await?);
+        self.probes.push(Arc::new(RedisHealthProbe(redis.pool.clone())));
+        self.redis = Some(redis);
+        Ok(self)
     }
 
     /// Connects what the configuration selects, running migrations when asked.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let Some(database) = &config.database else {
-            tracing::warn!("no database configured: storing everything in memory (lost on restart)");
-            return Ok(Self::memory());
-        };
-        let pool = connect_postgres(database).await?;
-        if config.run_migrations {
-            postgres::migrate(&pool).await.context("database migrations failed")?;
+        let mut backends = Self::memory();
+        match &config.database {
+            Some(database) => {
+                let pool = connect_postgres(database).await?;
+                if config.run_migrations {
+                    postgres::migrate(&pool).await.context("database migrations failed")?;
+                }
+                backends = backends.with_postgres(pool);
+            }
+            None => tracing::warn!("no database configured: storing everything in memory (lost on restart)"),
         }
-        Ok(Self::postgres(pool))
+        if let Some(redis) = &config.redis {
+            backends = backends.with_redis(connect_redis(redis).await?).await?;
+        }
+        Ok(backends)
+    }
+
+    /// Closes pools and connections (after the server and background tasks stopped).
+    pub async fn close(&self) {
+        if let Some(redis) = &self.redis {
+            redis.quit().await;
+        }
+        if let Some(pool) = &self.postgres {
+            pool.close().await;
+        }
     }
 }
 
@@ -74,4 +110,11 @@ pub async fn connect_postgres(database: &DatabaseConfig) -> anyhow::Result<PgPoo
     postgres::connect(options, database.max_connections, Duration::from_secs(5))
         .await
         .with_context(|| format!("cannot connect to PostgreSQL at {described}"))
+}
+
+/// Connects the Redis clients. The error never contains the URL (it may hold a password).
+pub async fn connect_redis(redis: &RedisConfig) -> anyhow::Result<RedisClients> {
+    RedisClients::connect(redis.url.expose_secret(), &redis.key_prefix)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot connect to Redis: {}", err.details()))
 }

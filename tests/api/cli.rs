@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::infra::TestDb;
+use crate::infra::Infra;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cti-server");
 
@@ -105,18 +105,29 @@ fn check_fails_when_the_database_does_not_answer() {
     assert!(!stdout.contains("secret-pw"), "the password is printed: {stdout}");
 }
 
+#[test]
+fn check_fails_when_redis_does_not_answer() {
+    let out = run(&["check"], &[("REDIS_URL", "redis://:secret-pw@127.0.0.1:1")]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("redis: FAILED"), "{stdout}");
+    assert!(!stdout.contains("secret-pw"), "the password is printed: {stdout}");
+}
+
 #[tokio::test]
-async fn migrate_then_check_reports_a_connected_up_to_date_database() {
-    let Some(db) = TestDb::create().await else { return };
-    let url = db.url.clone();
+async fn migrate_then_check_reports_a_connected_up_to_date_database_and_redis() {
+    let Some(infra) = Infra::create().await else { return };
+    let (db, redis) = (infra.db.url.clone(), infra.redis.url.clone());
     let (migrate, check) = tokio::task::spawn_blocking(move || {
-        (run(&["migrate"], &[("DATABASE_URL", &url)]), run(&["check"], &[("DATABASE_URL", &url)]))
+        let env = [("DATABASE_URL", db.as_str()), ("REDIS_URL", redis.as_str())];
+        (run(&["migrate"], &env), run(&["check"], &env))
     })
     .await
     .unwrap();
     assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     let stdout = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success() && stdout.contains("0 pending migration"), "{stdout}");
+    assert!(check.status.success(), "{stdout}");
+    assert!(stdout.contains("0 pending migration") && stdout.contains("redis: connected"), "{stdout}");
 }
 
 #[tokio::test]

@@ -26,10 +26,11 @@ async fn ready_is_200_on_the_embedded_default() {
 }
 
 #[tokio::test]
-async fn ready_checks_postgres_when_configured() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn ready_checks_postgres_and_redis_when_configured() {
+    let Some(app) = TestApp::spawn(Backend::Real).await else { return };
     let body = json_of(app.request(Method::GET, "/health/ready").send().await.unwrap(), 200).await;
     assert_eq!(body["checks"]["postgres"], "ok", "{body}");
+    assert_eq!(body["checks"]["redis"], "ok", "{body}");
 }
 
 #[tokio::test]
@@ -41,7 +42,7 @@ async fn ready_is_503_naming_the_backend_that_does_not_answer() {
         .unwrap();
     let config = cti_server::config::Config::from_settings(&test_settings()).unwrap();
     let mut backends = Backends::memory();
-    backends.probes = Backends::postgres(pool).probes;
+    backends.probes = Backends::memory().with_postgres(pool).probes;
     let server = Application::build_with(config, backends).await.unwrap();
     let base = format!("http://127.0.0.1:{}", server.port());
     let stop = server.shutdown_token();

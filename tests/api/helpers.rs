@@ -9,19 +9,21 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::infra::TestDb;
+use crate::infra::Infra;
 
 pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789abcdef";
 
 /// Which adapters a test server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// Memory adapters, in-process invalidation: the embedded default.
     Memory,
-    Postgres,
+    /// PostgreSQL and Redis: the scaled-out deployment.
+    Real,
 }
 
 /// Generates one test per backend from an `async fn(Backend)`:
-/// `apps::create_then_get::memory`, `apps::create_then_get::postgres`.
+/// `apps::create_then_get::memory`, `apps::create_then_get::postgres_redis`.
 macro_rules! for_each_backend {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -30,8 +32,8 @@ macro_rules! for_each_backend {
                 super::$name($crate::helpers::Backend::Memory).await
             }
             #[tokio::test]
-            async fn postgres() {
-                super::$name($crate::helpers::Backend::Postgres).await
+            async fn postgres_redis() {
+                super::$name($crate::helpers::Backend::Real).await
             }
         }
     )*};
@@ -63,24 +65,32 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _db: Option<Arc<TestDb>>,
+    pub infra: Option<Arc<Infra>>,
 }
 
 impl TestApp {
     /// A server on `backend`, or `None` when that backend's infrastructure is skipped.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        let db = match backend {
+        let infra = match backend {
             Backend::Memory => None,
-            Backend::Postgres => Some(Arc::new(TestDb::create().await?)),
+            Backend::Real => Some(Infra::create().await?),
         };
-        Some(Self::spawn_with(test_settings(), db).await)
+        Some(Self::spawn_with(test_settings(), infra).await)
     }
 
-    /// A server with these settings, on `db` when given (several servers may share one).
-    pub async fn spawn_with(mut settings: Settings, db: Option<Arc<TestDb>>) -> TestApp {
+    /// Another server on the same PostgreSQL database and Redis prefix as this one.
+    pub async fn sibling(&self) -> TestApp {
+        Self::spawn_with(test_settings(), Some(self.infra.clone().expect("a sibling needs shared infrastructure")))
+            .await
+    }
+
+    /// A server with these settings, on `infra` when given (several servers may share it).
+    pub async fn spawn_with(mut settings: Settings, infra: Option<Arc<Infra>>) -> TestApp {
         init_test_logging();
-        if let Some(db) = &db {
-            settings.database_url = Some(db.url.clone());
+        if let Some(infra) = &infra {
+            settings.database_url = Some(infra.db.url.clone());
+            settings.redis_url = Some(infra.redis.url.clone());
+            settings.redis_key_prefix = infra.redis.prefix.clone();
         }
         let config = Config::from_settings(&settings).expect("test configuration is valid");
         let backends = Backends::connect(&config).await.expect("backends connect");
@@ -94,7 +104,7 @@ impl TestApp {
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             shutdown,
             server: Some(server),
-            _db: db,
+            infra,
         }
     }
 
@@ -145,4 +155,33 @@ pub async fn assert_error(res: Response, status: u16, error: &str) -> Value {
     assert_eq!(body["error"], error, "body: {body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {body}");
     body
+}
+
+impl TestApp {
+    /// Issues (or rotates) the app's API key through the admin API; returns the key.
+    pub async fn issue_key(&self, app_id: &str, grace_seconds: i64) -> String {
+        let res = self
+            .internal(Method::POST, &format!("/internal/apps/{app_id}/api-key"))
+            .json(&serde_json::json!({ "grace_seconds": grace_seconds }))
+            .send()
+            .await
+            .expect("request sent");
+        json_of(res, 201).await["api_key"].as_str().expect("api_key").to_owned()
+    }
+
+    /// GET /api/me with `key`; the status code.
+    pub async fn me_status(&self, key: &str) -> u16 {
+        let res = self.request(Method::GET, "/api/me").header("x-app-api-key", key).send().await.expect("sent");
+        res.status().as_u16()
+    }
+
+    /// The value of one sample line of /metrics (0 when absent).
+    pub async fn metric(&self, line_start: &str) -> f64 {
+        let text = self.request(Method::GET, "/metrics").send().await.expect("sent").text().await.expect("text");
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(|v| v.parse().expect("a number"))
+            .unwrap_or(0.0)
+    }
 }

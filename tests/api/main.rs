@@ -5,6 +5,7 @@
 mod helpers;
 mod infra;
 
+mod api_keys;
 mod apps;
 mod cli;
 mod contracts;

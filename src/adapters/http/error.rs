@@ -8,6 +8,7 @@ use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
 use serde::Serialize;
 
+use crate::app::api_keys::{AuthError, KeyAdminError};
 use crate::app::apps::{AppLookupError, UpdateAppError};
 use crate::ports::StoreError;
 
@@ -144,6 +145,38 @@ impl From<UpdateAppError> for ApiError {
         match err {
             UpdateAppError::NotFound => Self::not_found("No app has this id."),
             UpdateAppError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<KeyAdminError> for ApiError {
+    fn from(err: KeyAdminError) -> Self {
+        match err {
+            KeyAdminError::AppNotFound => Self::not_found("No app has this id."),
+            KeyAdminError::AppInactive => {
+                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+            }
+            KeyAdminError::NoKey => Self::not_found("This app has no API key."),
+            KeyAdminError::Store(err) => err.into(),
+            KeyAdminError::Unexpected(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        let invalid =
+            || Self::Unauthorized { error: "Invalid API key", message: "The API key is not valid.".to_owned() };
+        match err {
+            AuthError::Missing => Self::Unauthorized {
+                error: "Missing API key",
+                message: "Send the app's API key in the x-app-api-key header.".to_owned(),
+            },
+            AuthError::Malformed(_) | AuthError::Rejected(_) => invalid(),
+            AuthError::Inactive(_) => {
+                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+            }
+            AuthError::Store(err) => err.into(),
         }
     }
 }

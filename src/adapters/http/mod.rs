@@ -14,7 +14,7 @@ pub mod state;
 use ipnet::IpNet;
 use salvo::affix_state;
 use salvo::catcher::Catcher;
-use salvo::oapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use salvo::oapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use salvo::oapi::swagger_ui::SwaggerUi;
 use salvo::oapi::{OpenApi, RouterExt, SecurityRequirement};
 use salvo::prelude::*;
@@ -27,6 +27,8 @@ use self::state::AppState;
 
 /// The security scheme name of the admin API in the OpenAPI document.
 pub const INTERNAL_SECURITY: &str = "internal_bearer";
+/// The security scheme name of the per-app API in the OpenAPI document.
+pub const APP_KEY_SECURITY: &str = "app_api_key";
 
 /// What the HTTP layer needs beyond the use cases.
 pub struct HttpSettings {
@@ -41,11 +43,20 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .hoop(InternalAuth::new(&settings.internal_api_secret))
         .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
         .push(
-            Router::with_path("apps")
-                .get(routes::apps::list_apps)
-                .post(routes::apps::create_app)
-                .push(Router::with_path("{app_id}").get(routes::apps::get_app).patch(routes::apps::update_app)),
+            Router::with_path("apps").get(routes::apps::list_apps).post(routes::apps::create_app).push(
+                Router::with_path("{app_id}").get(routes::apps::get_app).patch(routes::apps::update_app).push(
+                    Router::with_path("api-key")
+                        .post(routes::api_keys::issue_key)
+                        .delete(routes::api_keys::revoke_key)
+                        .push(Router::with_path("status").get(routes::api_keys::key_status))
+                        .push(Router::with_path("audit").get(routes::api_keys::key_audit)),
+                ),
+            ),
         );
+    let app_api = Router::with_path("api")
+        .hoop(middleware::api_key_auth::require_api_key)
+        .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
+        .push(Router::with_path("me").get(routes::me::me));
     Router::new()
         .push(
             Router::with_path("health")
@@ -54,6 +65,7 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         )
         .push(Router::with_path("metrics").get(routes::metrics::metrics))
         .push(internal)
+        .push(app_api)
 }
 
 /// The OpenAPI 3 document of `router`. Schemas are named by their short type name and
@@ -74,6 +86,14 @@ pub fn openapi(router: &Router) -> OpenApi {
         INTERNAL_SECURITY.to_owned(),
         SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer).description("INTERNAL_API_SECRET as a bearer token"))
             .into(),
+    );
+    doc.components.security_schemes.insert(
+        APP_KEY_SECURITY.to_owned(),
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            middleware::api_key_auth::API_KEY_HEADER,
+            "The app's API key",
+        )))
+        .into(),
     );
     doc
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use salvo::Depot;
 
+use crate::app::api_keys::{ApiKeys, Authenticator};
 use crate::app::apps::Apps;
 use crate::config::Environment;
 use crate::ports::HealthProbe;
@@ -18,6 +19,8 @@ pub struct AppState(Arc<Services>);
 /// What handlers can reach.
 pub struct Services {
     pub apps: Apps,
+    pub api_keys: ApiKeys,
+    pub authenticator: Authenticator,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub metrics: Metrics,
     pub environment: Environment,

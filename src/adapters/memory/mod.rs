@@ -2,8 +2,12 @@
 //! lock). They back the embedded default (`cargo run` with nothing configured) and the
 //! tests, and pass the same contract suites as the real adapters.
 
+mod api_key_repository;
 mod app_repository;
 mod clock;
+mod key_invalidation;
 
+pub use api_key_repository::MemoryApiKeyRepository;
 pub use app_repository::MemoryAppRepository;
 pub use clock::ManualClock;
+pub use key_invalidation::InProcessKeyInvalidation;

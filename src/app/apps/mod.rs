@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub use get::AppLookupError;
 pub use update::UpdateAppError;
 
+use crate::app::api_keys::KeyAnnouncer;
 use crate::ports::{AppRepository, Clock};
 
 /// The apps capability, wired once at startup and shared by handlers.
@@ -18,10 +19,12 @@ use crate::ports::{AppRepository, Clock};
 pub struct Apps {
     repo: Arc<dyn AppRepository>,
     clock: Arc<dyn Clock>,
+    /// An app's name and active flag are part of every cached key check: changes are announced.
+    announcer: KeyAnnouncer,
 }
 
 impl Apps {
-    pub fn new(repo: Arc<dyn AppRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, clock }
+    pub fn new(repo: Arc<dyn AppRepository>, clock: Arc<dyn Clock>, announcer: KeyAnnouncer) -> Self {
+        Self { repo, clock, announcer }
     }
 }

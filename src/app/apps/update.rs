@@ -1,4 +1,5 @@
-//! Update an app's name or active flag.
+//! Update an app's name or active flag. Deactivation reaches every instance's key cache at
+//! once: the app's keys answer 403 from the next request on.
 
 use tracing::instrument;
 
@@ -20,6 +21,7 @@ impl Apps {
     #[instrument(skip_all, fields(app_id = %id))]
     pub async fn update(&self, id: AppId, patch: AppPatch) -> Result<App, UpdateAppError> {
         let app = self.repo.update(id, &patch, self.clock.now()).await?.ok_or(UpdateAppError::NotFound)?;
+        self.announcer.app_changed(id).await;
         tracing::info!(is_active = app.is_active, "app updated");
         Ok(app)
     }

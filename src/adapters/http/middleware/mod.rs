@@ -2,6 +2,7 @@
 //! access log, metrics), [`panic`] (a panic becomes an opaque 500), [`https`] (production
 //! only), and per-route-group guards such as [`internal_auth`].
 
+pub mod api_key_auth;
 pub mod https;
 pub mod internal_auth;
 pub mod observe;

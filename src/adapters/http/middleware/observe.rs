@@ -46,6 +46,7 @@ impl Handler for Observe {
             request_id = %request_id,
             method = %req.method(),
             path = %req.uri().path(),
+            app_id = tracing::field::Empty,
         );
         depot.insert_typed(RequestId(request_id.clone()));
         ctrl.call_next(req, depot, res).instrument(span.clone()).await;

@@ -1,7 +1,9 @@
 //! Route handlers, one per file, grouped by area. Each parses its input into domain types,
 //! calls one use case and maps the result; no SQL, Redis or business rules here.
 
+pub mod api_keys;
 pub mod apps;
 pub mod health;
+pub mod me;
 pub mod metrics;
 pub mod ready;

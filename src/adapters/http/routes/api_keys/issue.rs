@@ -1,0 +1,67 @@
+//! POST /internal/apps/{app_id}/api-key: generate the first key or rotate.
+
+use chrono::{DateTime, Duration, Utc};
+use salvo::http::HeaderValue;
+use salvo::http::header::CACHE_CONTROL;
+use salvo::oapi::ToSchema;
+use salvo::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PreviousKey;
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract::{self, optional_json_body};
+use crate::adapters::http::respond::Created;
+use crate::adapters::http::state::AppState;
+
+/// The longest grace period a rotation may keep the previous key for: 30 days.
+const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueKeyRequest {
+    /// Seconds the previous key stays valid after a rotation (0 to 2592000; default 0: it
+    /// stops working at once).
+    grace_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedKeyResponse {
+    /// The whole key. Shown this once; only a hash is stored.
+    pub api_key: String,
+    pub key_id: String,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub warning: String,
+    /// The rotated-out key, when a grace period keeps it valid.
+    pub previous_key: Option<PreviousKey>,
+}
+
+/// Generate the app's first API key, or rotate it.
+#[endpoint(
+    tags("api keys"),
+    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    request_body(content = IssueKeyRequest, description = "Optional"),
+    status_codes(201, 400, 401, 403, 404, 413, 415, 503)
+)]
+pub async fn issue_key(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+) -> Result<Created<IssuedKeyResponse>, ApiError> {
+    let app_id = extract::app_id(req)?;
+    let body: IssueKeyRequest = optional_json_body(req).await?;
+    let grace = match body.grace_seconds.unwrap_or(0) {
+        s @ 0..=MAX_GRACE_SECONDS => Duration::seconds(s),
+        _ => return Err(ApiError::bad_request(format!("grace_seconds must be between 0 and {MAX_GRACE_SECONDS}."))),
+    };
+    let issued = AppState::from_depot(depot).api_keys.issue(app_id, grace).await?;
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(Created(IssuedKeyResponse {
+        api_key: issued.key.expose().to_owned(),
+        key_id: issued.stored.key_id.to_string(),
+        hint: issued.stored.hint.to_string(),
+        created_at: issued.stored.created_at,
+        warning: "Store this immediately - it will never be shown again".to_owned(),
+        previous_key: issued.previous.map(PreviousKey::from),
+    }))
+}

@@ -1,0 +1,64 @@
+//! ApiKeyCache on moka: bounded, per-entry TTL (valid checks long, failures briefly), and
+//! concurrent misses for one fingerprint coalesced into one load.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use moka::Expiry;
+use moka::future::Cache;
+
+use crate::ports::{ApiKeyCache, CachedCheck, StoreError};
+
+pub struct MokaKeyCache {
+    cache: Cache<[u8; 32], Arc<CachedCheck>>,
+}
+
+/// Time to live by outcome: a valid check for `valid`, anything else for `failure`.
+struct ByOutcome {
+    valid: Duration,
+    failure: Duration,
+}
+
+impl Expiry<[u8; 32], Arc<CachedCheck>> for ByOutcome {
+    fn expire_after_create(&self, _key: &[u8; 32], value: &Arc<CachedCheck>, _at: Instant) -> Option<Duration> {
+        Some(if value.check.is_valid() { self.valid } else { self.failure })
+    }
+}
+
+impl MokaKeyCache {
+    /// At most `capacity` entries; valid checks live `valid_ttl`, failures `failure_ttl`.
+    pub fn new(capacity: u64, valid_ttl: Duration, failure_ttl: Duration) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(capacity)
+            .expire_after(ByOutcome { valid: valid_ttl, failure: failure_ttl })
+            .build();
+        Self { cache }
+    }
+}
+
+#[async_trait]
+impl ApiKeyCache for MokaKeyCache {
+    async fn get_or_load(
+        &self,
+        fingerprint: [u8; 32],
+        load: BoxFuture<'static, Result<CachedCheck, StoreError>>,
+    ) -> Result<Arc<CachedCheck>, StoreError> {
+        self.cache.try_get_with(fingerprint, async move { load.await.map(Arc::new) }).await.map_err(|shared| {
+            // Every waiter gets the same error; rebuild an owned one of the same kind.
+            match &*shared {
+                StoreError::Unavailable(cause) => StoreError::Unavailable(anyhow::anyhow!("{cause:#}")),
+                StoreError::Unexpected(cause) => StoreError::Unexpected(anyhow::anyhow!("{cause:#}")),
+            }
+        })
+    }
+
+    async fn invalidate(&self, fingerprint: &[u8; 32]) {
+        self.cache.invalidate(fingerprint).await;
+    }
+
+    fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+}

@@ -1,0 +1,90 @@
+//! Connecting: the command pool and the subscriber, configured once.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::prelude::*;
+use fred::types::config::UnresponsiveConfig;
+
+use super::RedisPubSub;
+use crate::ports::HealthProbe;
+
+/// Connected Redis clients and the key prefix of this deployment.
+#[derive(Clone)]
+pub struct RedisClients {
+    pub pool: Pool,
+    pub pubsub: RedisPubSub,
+    pub prefix: String,
+}
+
+const POOL_SIZE: usize = 4;
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn builder(url: &str) -> Result<Builder, Error> {
+    let config = Config::from_url(url)?;
+    let mut builder = Builder::from_config(config);
+    builder
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(5);
+            c.internal_command_timeout = Duration::from_secs(5);
+            c.unresponsive =
+                UnresponsiveConfig { max_timeout: Some(Duration::from_secs(10)), interval: Duration::from_secs(2) };
+        })
+        .with_performance_config(|p| {
+            p.default_command_timeout = COMMAND_TIMEOUT;
+            // The subscriber's message channel: deep enough for bursts of published events.
+            p.broadcast_channel_capacity = 4096;
+        });
+    Ok(builder)
+}
+
+impl RedisClients {
+    /// Connects the pool and the subscriber. Fails if Redis does not answer within
+    /// `CONNECT_TIMEOUT` (the reconnect policy would otherwise retry forever); once
+    /// connected, the clients reconnect on their own.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+        let builder = builder(url)?;
+        let pool = builder.build_pool(POOL_SIZE)?;
+        let subscriber = builder.build_subscriber_client()?;
+        let connecting = async {
+            pool.init().await?;
+            RedisPubSub::start(subscriber).await
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Ok(Ok(pubsub)) => Ok(Self { pool, pubsub, prefix: prefix.to_owned() }),
+            Ok(Err(err)) => Err(err),
+            Err(_) => {
+                let _ = pool.quit().await;
+                Err(Error::new(ErrorKind::Timeout, format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))
+            }
+        }
+    }
+
+    /// `prefix` + `name`: every key and channel of this deployment.
+    pub fn name(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// Closes the connections.
+    pub async fn quit(&self) {
+        self.pubsub.quit().await;
+        let _ = self.pool.quit().await;
+    }
+}
+
+/// Readiness: PING through the pool.
+pub struct RedisHealthProbe(pub Pool);
+
+#[async_trait]
+impl HealthProbe for RedisHealthProbe {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> Result<(), anyhow::Error> {
+        let _: String = self.0.ping(None).await?;
+        Ok(())
+    }
+}

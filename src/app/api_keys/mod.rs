@@ -1,0 +1,75 @@
+//! API keys: issue (first key or rotation with an optional grace period), status, audit,
+//! revoke, grace expiry, and authentication with a cache that every instance invalidates
+//! together. Keys are shown once; only argon2id hashes are stored.
+
+mod announce;
+mod audit;
+mod authenticate;
+mod expire;
+mod generations;
+mod issue;
+mod last_used;
+mod listener;
+mod revoke;
+mod status;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use announce::KeyAnnouncer;
+pub use authenticate::{AuthError, AuthMetrics, Authenticator};
+pub use expire::run_expiry_sweeper;
+pub use generations::Generations;
+pub use issue::IssuedKey;
+pub use last_used::{LastUsed, run_last_used_writer};
+pub use listener::apply_invalidations;
+
+use crate::domain::api_key::KeyEnvironment;
+use crate::ports::{ApiKeyRepository, AppRepository, Clock, StoreError};
+
+/// Why an admin operation on an app's keys did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyAdminError {
+    #[error("app not found")]
+    AppNotFound,
+    #[error("app is inactive")]
+    AppInactive,
+    #[error("the app has no usable key")]
+    NoKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+/// The admin side of API keys.
+#[derive(Clone)]
+pub struct ApiKeys {
+    keys: Arc<dyn ApiKeyRepository>,
+    apps: Arc<dyn AppRepository>,
+    announcer: KeyAnnouncer,
+    clock: Arc<dyn Clock>,
+    environment: KeyEnvironment,
+}
+
+impl ApiKeys {
+    pub fn new(
+        keys: Arc<dyn ApiKeyRepository>,
+        apps: Arc<dyn AppRepository>,
+        announcer: KeyAnnouncer,
+        clock: Arc<dyn Clock>,
+        environment: KeyEnvironment,
+    ) -> Self {
+        Self { keys, apps, announcer, clock, environment }
+    }
+
+    /// The app, which must exist (`AppNotFound`) and, when `active` is asked, be active.
+    async fn app(&self, app_id: crate::domain::app::AppId, active: bool) -> Result<(), KeyAdminError> {
+        match self.apps.get(app_id).await? {
+            None => Err(KeyAdminError::AppNotFound),
+            Some(app) if active && !app.is_active => Err(KeyAdminError::AppInactive),
+            Some(_) => Ok(()),
+        }
+    }
+}

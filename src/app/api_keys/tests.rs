@@ -1,0 +1,294 @@
+//! API key use cases over the memory adapters with a manual clock: issue, rotation with and
+//! without grace, grace expiry, revocation, the audit trail, and the cache's promises.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Notify;
+
+use super::*;
+use crate::adapters::memory::{InProcessKeyInvalidation, ManualClock, MemoryApiKeyRepository, MemoryAppRepository};
+use crate::adapters::moka_cache::MokaKeyCache;
+use crate::domain::api_key::{AuditAction, AuditEvent, KeyId, Rejection, StoredApiKey};
+use crate::domain::app::{AppId, AppName, AppPatch};
+use crate::domain::pagination::{Page, PageLimit};
+use crate::ports::{ApiKeyRepository, CurrentKeys, Issued};
+use crate::telemetry::{Metrics, auth_metrics};
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_750_000_000, 0).unwrap()
+}
+
+struct World {
+    apps: crate::app::apps::Apps,
+    keys: ApiKeys,
+    auth: Authenticator,
+    clock: Arc<ManualClock>,
+    metrics: Metrics,
+}
+
+fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
+    let clock = Arc::new(ManualClock::new(start()));
+    let app_repo = Arc::new(MemoryAppRepository::new());
+    let generations = Arc::new(Generations::new());
+    let announcer = KeyAnnouncer::new(Arc::new(InProcessKeyInvalidation::new()), generations.clone());
+    let metrics = Metrics::new();
+    let cache =
+        Arc::new(MokaKeyCache::new(1000, std::time::Duration::from_secs(300), std::time::Duration::from_secs(30)));
+    let (last_used, _queue) = LastUsed::new();
+    World {
+        apps: crate::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
+        keys: ApiKeys::new(repo.clone(), app_repo.clone(), announcer, clock.clone(), KeyEnvironment::Test),
+        auth: Authenticator::new(
+            repo,
+            app_repo,
+            cache,
+            clock.clone(),
+            generations,
+            2,
+            last_used,
+            auth_metrics(&metrics),
+        ),
+        clock,
+        metrics,
+    }
+}
+
+fn world() -> World {
+    world_with(Arc::new(MemoryApiKeyRepository::new()))
+}
+
+impl World {
+    async fn app(&self) -> AppId {
+        self.apps.create(AppName::parse("acme").unwrap()).await.unwrap().id
+    }
+
+    async fn check(&self, key: &str) -> Result<AppId, AuthError> {
+        self.auth.authenticate(Some(key)).await.map(|p| p.app_id)
+    }
+
+    fn metric(&self, line_start: &str) -> u64 {
+        let text = self.metrics.render();
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(|v| v.parse().unwrap())
+            .unwrap_or(0)
+    }
+
+    async fn audit(&self, app: AppId) -> Vec<AuditAction> {
+        let page = self.keys.audit(app, PageLimit::default(), None).await.unwrap();
+        page.items.iter().map(|e| e.action).collect()
+    }
+}
+
+fn rejected(result: Result<AppId, AuthError>) -> Rejection {
+    match result {
+        Err(AuthError::Rejected(reason)) => reason,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn rotation_with_grace_keeps_the_old_key_until_it_expires() {
+    let w = world();
+    let app = w.app().await;
+    let first = w.keys.issue(app, Duration::zero()).await.unwrap();
+    assert_eq!(w.check(first.key.expose()).await.unwrap(), app);
+
+    let second = w.keys.issue(app, Duration::seconds(60)).await.unwrap();
+    assert_eq!(second.previous.as_ref().unwrap().expires_at, Some(start() + Duration::seconds(60)));
+    assert_eq!(w.check(first.key.expose()).await.unwrap(), app, "old key valid during grace");
+    assert_eq!(w.check(second.key.expose()).await.unwrap(), app);
+
+    w.clock.advance(Duration::seconds(60));
+    assert_eq!(rejected(w.check(first.key.expose()).await), Rejection::Expired, "cached, yet expired on time");
+    assert_eq!(w.check(second.key.expose()).await.unwrap(), app);
+
+    assert_eq!(w.keys.expire_due().await.unwrap(), 1);
+    assert_eq!(w.keys.expire_due().await.unwrap(), 0, "expired once");
+    assert_eq!(w.audit(app).await, [AuditAction::Expired, AuditAction::Rotated, AuditAction::Generated]);
+    let status = w.keys.status(app).await.unwrap();
+    assert_eq!(status.active.unwrap().key_id, second.stored.key_id);
+    assert!(status.grace.is_none());
+}
+
+#[tokio::test]
+async fn rotation_without_grace_and_revocation_stop_a_cached_key_at_once() {
+    let w = world();
+    let app = w.app().await;
+    let first = w.keys.issue(app, Duration::zero()).await.unwrap();
+    w.check(first.key.expose()).await.unwrap();
+
+    let second = w.keys.issue(app, Duration::zero()).await.unwrap();
+    assert!(second.previous.is_none());
+    assert_eq!(rejected(w.check(first.key.expose()).await), Rejection::Revoked);
+    w.check(second.key.expose()).await.unwrap();
+
+    w.keys.revoke(app).await.unwrap();
+    assert_eq!(rejected(w.check(second.key.expose()).await), Rejection::Revoked);
+    assert!(matches!(w.keys.revoke(app).await, Err(KeyAdminError::NoKey)));
+    assert_eq!(
+        w.audit(app).await,
+        [AuditAction::Revoked, AuditAction::Rotated, AuditAction::Revoked, AuditAction::Generated]
+    );
+}
+
+#[tokio::test]
+async fn a_second_rotation_retires_the_key_still_in_grace() {
+    let w = world();
+    let app = w.app().await;
+    let first = w.keys.issue(app, Duration::zero()).await.unwrap();
+    w.keys.issue(app, Duration::hours(1)).await.unwrap();
+    let third = w.keys.issue(app, Duration::hours(1)).await.unwrap();
+    assert_eq!(rejected(w.check(first.key.expose()).await), Rejection::Revoked, "only one previous key stays");
+    assert!(w.keys.status(app).await.unwrap().grace.is_some());
+    w.check(third.key.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn inactive_and_unknown_apps_cannot_get_keys_and_deactivation_reaches_cached_keys() {
+    let w = world();
+    assert!(matches!(w.keys.issue(AppId::generate(), Duration::zero()).await, Err(KeyAdminError::AppNotFound)));
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap();
+    w.check(key.key.expose()).await.unwrap();
+
+    w.apps.update(app, AppPatch { is_active: Some(false), name: None }).await.unwrap();
+    assert!(matches!(w.check(key.key.expose()).await, Err(AuthError::Inactive(a)) if a == app));
+    assert!(matches!(w.keys.issue(app, Duration::zero()).await, Err(KeyAdminError::AppInactive)));
+
+    w.apps.update(app, AppPatch { is_active: Some(true), name: None }).await.unwrap();
+    assert_eq!(w.check(key.key.expose()).await.unwrap(), app);
+}
+
+#[tokio::test]
+async fn garbage_never_reaches_storage_and_one_wrong_key_costs_one_argon2() {
+    let w = world();
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap();
+    assert!(matches!(w.check("").await, Err(AuthError::Missing)));
+    assert!(matches!(w.check("hello").await, Err(AuthError::Malformed(_))));
+
+    // Same key id, another secret, valid checksum: a wrong key that reaches argon2.
+    let other = crate::domain::api_key::ApiKey::generate(KeyEnvironment::Test, &mut rand::rng());
+    let wrong = other.expose().replace(other.key_id().as_str(), key.stored.key_id.as_str());
+    let wrong = fix_checksum(&wrong);
+    for _ in 0..20 {
+        assert_eq!(rejected(w.check(&wrong).await), Rejection::Mismatch);
+    }
+    assert_eq!(w.metric("api_key_argon2_verifications_total"), 1);
+    assert_eq!(w.metric(r#"api_key_auth_total{outcome="mismatch"}"#), 20);
+    assert_eq!(w.metric(r#"api_key_auth_total{outcome="malformed"}"#), 1);
+}
+
+/// Recomputes a key's checksum after editing it (CRC32 in 6 base62 digits).
+fn fix_checksum(key: &str) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let body = &key[..key.len() - 6];
+    let mut n = u64::from(crc32fast::hash(body.as_bytes()));
+    let mut digits = [b'0'; 6];
+    for d in digits.iter_mut().rev() {
+        *d = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("{body}{}", std::str::from_utf8(&digits).unwrap())
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_verification() {
+    let w = Arc::new(world());
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    let checks = (0..100).map(|_| {
+        let (w, key) = (w.clone(), key.clone());
+        tokio::spawn(async move { w.check(&key).await.unwrap() })
+    });
+    for check in futures_util::future::join_all(checks).await {
+        assert_eq!(check.unwrap(), app);
+    }
+    assert_eq!(w.metric("api_key_argon2_verifications_total"), 1);
+    assert_eq!(w.metric(r#"api_key_cache_total{result="miss"}"#), 1);
+}
+
+/// A repository whose `find` reads, then waits to be released before answering: the shape
+/// of a cache fill that races a revocation.
+struct SlowFind {
+    inner: MemoryApiKeyRepository,
+    reading: Notify,
+    release: Notify,
+}
+
+#[async_trait]
+impl ApiKeyRepository for SlowFind {
+    async fn issue(
+        &self,
+        new: &StoredApiKey,
+        g: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, crate::ports::StoreError> {
+        self.inner.issue(new, g, now).await
+    }
+    async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, crate::ports::StoreError> {
+        let found = self.inner.find(key_id).await;
+        self.reading.notify_one();
+        self.release.notified().await;
+        found
+    }
+    async fn current(&self, app_id: AppId) -> Result<CurrentKeys, crate::ports::StoreError> {
+        self.inner.current(app_id).await
+    }
+    async fn revoke_all(
+        &self,
+        app_id: AppId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredApiKey>, crate::ports::StoreError> {
+        self.inner.revoke_all(app_id, now).await
+    }
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, crate::ports::StoreError> {
+        self.inner.expire_due(now).await
+    }
+    async fn audit(
+        &self,
+        a: AppId,
+        l: PageLimit,
+        b: Option<i64>,
+    ) -> Result<Page<AuditEvent>, crate::ports::StoreError> {
+        self.inner.audit(a, l, b).await
+    }
+    async fn record_last_used(&self, k: &KeyId, at: DateTime<Utc>) -> Result<(), crate::ports::StoreError> {
+        self.inner.record_last_used(k, at).await
+    }
+}
+
+#[tokio::test]
+async fn a_cache_fill_that_began_before_a_revocation_never_serves_the_revoked_key() {
+    let repo =
+        Arc::new(SlowFind { inner: MemoryApiKeyRepository::new(), reading: Notify::new(), release: Notify::new() });
+    let w = Arc::new(world_with(repo.clone()));
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+
+    // A request misses the cache and reads the key while it is still active...
+    let racing = tokio::spawn({
+        let (w, key) = (w.clone(), key.clone());
+        async move { w.check(&key).await }
+    });
+    repo.reading.notified().await;
+    // ...the key is revoked meanwhile...
+    w.keys.revoke(app).await.unwrap();
+    // ...then the fill completes with what it read. Later reads of the key are not stalled.
+    repo.release.notify_one();
+    tokio::spawn({
+        let repo = repo.clone();
+        async move {
+            loop {
+                repo.release.notify_one();
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    assert_eq!(rejected(racing.await.unwrap()), Rejection::Revoked);
+    assert_eq!(rejected(w.check(&key).await), Rejection::Revoked);
+}

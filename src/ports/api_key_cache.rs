@@ -1,0 +1,36 @@
+//! ApiKeyCache: checked keys by the SHA-256 of the presented key, so a request with a known
+//! key never pays for argon2. moka in production; a pass-through for tests that need every
+//! check to reach storage.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+
+use super::StoreError;
+use crate::domain::api_key::KeyCheck;
+
+/// A cached check and the invalidation generation current when its load began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedCheck {
+    pub check: KeyCheck,
+    pub generation: u64,
+}
+
+#[async_trait]
+pub trait ApiKeyCache: Send + Sync {
+    /// The entry for `fingerprint`, or the result of `load`. Concurrent misses for the same
+    /// fingerprint run one `load` and share its result. Ok results are kept (valid checks
+    /// for the long TTL, others briefly); errors are returned to every waiter and not kept.
+    async fn get_or_load(
+        &self,
+        fingerprint: [u8; 32],
+        load: BoxFuture<'static, Result<CachedCheck, StoreError>>,
+    ) -> Result<Arc<CachedCheck>, StoreError>;
+
+    /// Drops the entry for `fingerprint`.
+    async fn invalidate(&self, fingerprint: &[u8; 32]);
+
+    /// Drops every entry.
+    fn invalidate_all(&self);
+}
