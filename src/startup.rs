@@ -87,6 +87,7 @@ impl Application {
             config.api_keys.max_concurrent_verifications,
             last_used,
             telemetry::auth_metrics(&metrics),
+            key_environment,
         );
         // Subscribed before the listener binds: no invalidation can fall in between.
         let notices = backends.key_invalidation.subscribe();

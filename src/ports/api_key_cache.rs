@@ -1,4 +1,4 @@
-//! ApiKeyCache: checked keys by the SHA-256 of the presented key, so a request with a known
+//! ApiKeyCache: checked keys by the SHA-256 of the presented key's secret, so a request with a known
 //! key never pays for argon2. moka in production; a pass-through for tests that need every
 //! check to reach storage.
 
@@ -8,17 +8,23 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 
 use super::StoreError;
-use crate::domain::api_key::KeyCheck;
+use crate::domain::api_key::{KeyCheck, KeyId};
 
-/// A cached check and the invalidation generation current when its load began.
+/// A cached check, the key id it was made for, and the invalidation generation current when
+/// its load began.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedCheck {
     pub check: KeyCheck,
+    /// An entry answers only for a presented key with this id.
+    pub key_id: KeyId,
     pub generation: u64,
 }
 
 #[async_trait]
 pub trait ApiKeyCache: Send + Sync {
+    /// The entry for `fingerprint`, if cached: the fast path, which builds no loader.
+    async fn get(&self, fingerprint: &[u8; 32]) -> Option<Arc<CachedCheck>>;
+
     /// The entry for `fingerprint`, or the result of `load`. Concurrent misses for the same
     /// fingerprint run one `load` and share its result. Ok results are kept (valid checks
     /// for the long TTL, others briefly); errors are returned to every waiter and not kept.

@@ -57,15 +57,16 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .hoop(middleware::api_key_auth::require_api_key)
         .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
         .push(Router::with_path("me").get(routes::me::me));
+    // Routers are tried in order: the busiest traffic (the app API) first.
     Router::new()
+        .push(app_api)
+        .push(internal)
         .push(
             Router::with_path("health")
                 .get(routes::health::health)
                 .push(Router::with_path("ready").get(routes::ready::ready)),
         )
         .push(Router::with_path("metrics").get(routes::metrics::metrics))
-        .push(internal)
-        .push(app_api)
 }
 
 /// The OpenAPI 3 document of `router`. Schemas are named by their short type name and

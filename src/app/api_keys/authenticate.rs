@@ -8,12 +8,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use metrics::Counter;
 use tokio::sync::Semaphore;
 
 use super::{Generations, LastUsed};
-use crate::domain::api_key::{ApiKey, ApiKeyFormatError, KeyCheck, KeyState, Principal, Rejection, verify_secret};
+use crate::domain::api_key::{
+    ApiKey, ApiKeyFormatError, KeyCheck, KeyEnvironment, KeyState, Principal, Rejection, verify_secret,
+};
 use crate::domain::app::AppId;
 use crate::ports::{ApiKeyCache, ApiKeyRepository, AppRepository, CachedCheck, Clock, StoreError};
 
@@ -51,7 +54,7 @@ pub struct AuthMetrics {
 }
 
 impl AuthMetrics {
-    fn outcome(&self, result: &Result<Principal, AuthError>) -> &Counter {
+    fn outcome(&self, result: &Result<Arc<Principal>, AuthError>) -> &Counter {
         match result {
             Ok(_) => &self.ok,
             Err(AuthError::Missing) => &self.missing,
@@ -80,6 +83,8 @@ pub struct Authenticator {
     verifications: Arc<Semaphore>,
     last_used: LastUsed,
     metrics: AuthMetrics,
+    /// Keys of the other environment are refused.
+    environment: KeyEnvironment,
 }
 
 impl Authenticator {
@@ -93,25 +98,38 @@ impl Authenticator {
         max_concurrent_verifications: usize,
         last_used: LastUsed,
         metrics: AuthMetrics,
+        environment: KeyEnvironment,
     ) -> Self {
         let verifications = Arc::new(Semaphore::new(max_concurrent_verifications.max(1)));
-        Self { keys, apps, cache, clock, generations, verifications, last_used, metrics }
+        Self { keys, apps, cache, clock, generations, verifications, last_used, metrics, environment }
     }
 
     /// The app a presented key authenticates, or why not.
-    pub async fn authenticate(&self, presented: Option<&str>) -> Result<Principal, AuthError> {
-        let result = self.check(presented).await;
+    pub async fn authenticate(&self, presented: Option<&str>) -> Result<Arc<Principal>, AuthError> {
+        let now = self.clock.now();
+        let result = self.check(presented, now).await;
         self.metrics.outcome(&result).increment(1);
         if let Ok(principal) = &result {
-            self.last_used.note(&principal.key_id, self.clock.now());
+            self.last_used.note(&principal.key_id, now);
         }
         result
     }
 
-    async fn check(&self, presented: Option<&str>) -> Result<Principal, AuthError> {
+    async fn check(&self, presented: Option<&str>, now: DateTime<Utc>) -> Result<Arc<Principal>, AuthError> {
         let raw = presented.filter(|k| !k.is_empty()).ok_or(AuthError::Missing)?;
         let key = ApiKey::parse(raw).map_err(AuthError::Malformed)?;
+        if key.environment() != self.environment {
+            // A test key on a live server (or the reverse) never authenticates.
+            return Err(AuthError::Rejected(Rejection::Unknown));
+        }
         let fingerprint = key.fingerprint();
+        if let Some(cached) = self.cache.get(&fingerprint).await
+            && cached.key_id == *key.key_id()
+            && !self.generations.is_stale(&cached)
+        {
+            self.metrics.cache_hits.increment(1);
+            return conclude(&cached.check, now);
+        }
         for _ in 0..STALE_RETRIES {
             let loaded = Arc::new(AtomicBool::new(false));
             let load = self.load(key.clone(), loaded.clone()).boxed();
@@ -121,24 +139,14 @@ impl Authenticator {
             } else {
                 self.metrics.cache_hits.increment(1);
             }
-            if self.generations.is_stale(&cached) {
+            if cached.key_id != *key.key_id() || self.generations.is_stale(&cached) {
                 self.cache.invalidate(&fingerprint).await;
                 continue;
             }
-            return self.conclude(&cached.check);
+            return conclude(&cached.check, now);
         }
         let fresh = self.load(key, Arc::new(AtomicBool::new(false))).await?;
-        self.conclude(&fresh.check)
-    }
-
-    /// A cached check as the answer to this request (a grace period may have ended since).
-    fn conclude(&self, check: &KeyCheck) -> Result<Principal, AuthError> {
-        match check {
-            KeyCheck::Valid(principal) if principal.is_usable_at(self.clock.now()) => Ok(principal.clone()),
-            KeyCheck::Valid(_) => Err(AuthError::Rejected(Rejection::Expired)),
-            KeyCheck::Inactive(app) => Err(AuthError::Inactive(*app)),
-            KeyCheck::Rejected(reason) => Err(AuthError::Rejected(*reason)),
-        }
+        conclude(&fresh.check, now)
     }
 
     /// Checks `key` against storage. Runs once per cache miss, whoever waits for it.
@@ -153,7 +161,7 @@ impl Authenticator {
             // Recorded before reading storage: an invalidation from here on makes this stale.
             let generation = this.generations.current();
             let check = this.check_in_storage(&key).await?;
-            Ok(CachedCheck { check, generation })
+            Ok(CachedCheck { check, key_id: key.key_id().clone(), generation })
         }
     }
 
@@ -178,12 +186,12 @@ impl Authenticator {
         if !app.is_active {
             return Ok(KeyCheck::Inactive(app.id));
         }
-        Ok(KeyCheck::Valid(Principal {
+        Ok(KeyCheck::Valid(Arc::new(Principal {
             app_id: app.id,
             app_name: app.name,
             key_id: stored.key_id.clone(),
             usable_until: stored.usable_until(),
-        }))
+        })))
     }
 
     /// argon2id verification on a blocking thread, at most N at a time.
@@ -194,5 +202,15 @@ impl Authenticator {
             tokio::task::spawn_blocking(move || verify_secret(&secret, &phc)).await.map_err(StoreError::unexpected)?;
         self.metrics.argon2_verifications.increment(1);
         Ok(ok)
+    }
+}
+
+/// A cached check as the answer to a request at `now` (a grace period may have ended since).
+fn conclude(check: &KeyCheck, now: DateTime<Utc>) -> Result<Arc<Principal>, AuthError> {
+    match check {
+        KeyCheck::Valid(principal) if principal.is_usable_at(now) => Ok(Arc::clone(principal)),
+        KeyCheck::Valid(_) => Err(AuthError::Rejected(Rejection::Expired)),
+        KeyCheck::Inactive(app) => Err(AuthError::Inactive(*app)),
+        KeyCheck::Rejected(reason) => Err(AuthError::Rejected(*reason)),
     }
 }

@@ -60,10 +60,14 @@ impl Generations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::api_key::{KeyCheck, Rejection};
+    use crate::domain::api_key::{KeyCheck, KeyId, Rejection};
+
+    fn key_id() -> KeyId {
+        KeyId::parse("0123456789abcdef").unwrap()
+    }
 
     fn inactive(app: AppId, generation: u64) -> CachedCheck {
-        CachedCheck { check: KeyCheck::Inactive(app), generation }
+        CachedCheck { check: KeyCheck::Inactive(app), key_id: key_id(), generation }
     }
 
     #[test]
@@ -83,11 +87,11 @@ mod tests {
     fn dropping_everything_stales_every_check_but_rejections_never_go_stale() {
         let g = Generations::new();
         let loaded = inactive(AppId::generate(), g.current());
-        let rejected = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), generation: g.current() };
+        let rejected = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
         g.bump_all();
         assert!(g.is_stale(&loaded));
         assert!(g.is_stale(&rejected), "after a possible loss everything reloads");
-        let later = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), generation: g.current() };
+        let later = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
         g.bump_app(AppId::generate());
         assert!(!g.is_stale(&later));
     }

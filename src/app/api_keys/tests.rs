@@ -49,6 +49,7 @@ fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
             2,
             last_used,
             auth_metrics(&metrics),
+            KeyEnvironment::Test,
         ),
         clock,
         metrics,
@@ -291,4 +292,27 @@ async fn a_cache_fill_that_began_before_a_revocation_never_serves_the_revoked_ke
     });
     assert_eq!(rejected(racing.await.unwrap()), Rejection::Revoked);
     assert_eq!(rejected(w.check(&key).await), Rejection::Revoked);
+}
+
+#[tokio::test]
+async fn a_cached_check_answers_only_for_the_key_id_it_was_made_for() {
+    let w = world();
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap();
+    let real = key.key.expose().to_owned();
+    assert_eq!(w.check(&real).await.unwrap(), app, "now cached");
+    // The same secret under another key id (checksum recomputed) is another key: unknown.
+    let other_id = fix_checksum(&real.replacen(key.stored.key_id.as_str(), "0000000000000000", 1));
+    assert_eq!(rejected(w.check(&other_id).await), Rejection::Unknown);
+    assert_eq!(w.check(&real).await.unwrap(), app);
+}
+
+#[tokio::test]
+async fn a_key_of_the_other_environment_is_refused() {
+    let w = world();
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    let live = fix_checksum(&key.replacen("cti_test_", "cti_live_", 1));
+    assert_eq!(rejected(w.check(&live).await), Rejection::Unknown);
+    assert_eq!(w.metric("api_key_argon2_verifications_total"), 0, "refused before any verification");
 }

@@ -1,5 +1,7 @@
 //! The outcome of checking a presented key against storage, as the cache keeps it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::KeyId;
@@ -48,7 +50,8 @@ impl Rejection {
 /// The result of checking one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyCheck {
-    Valid(Principal),
+    /// Shared, so every cached hit hands out the same principal without copying it.
+    Valid(Arc<Principal>),
     /// The key is right but its app is inactive (403, not 401).
     Inactive(AppId),
     Rejected(Rejection),

@@ -2,6 +2,8 @@
 //! revoked or expired keys are 401 with one message that never echoes the key; an inactive
 //! app is 403. On success the app's [`Principal`] is in the depot for the handler.
 
+use std::sync::Arc;
+
 use salvo::prelude::*;
 
 use crate::adapters::http::error::ApiError;
@@ -28,5 +30,5 @@ pub async fn require_api_key(req: &mut Request, depot: &mut Depot, res: &mut Res
 
 /// The authenticated app of this request. Only handlers behind [`require_api_key`] call it.
 pub fn principal(depot: &Depot) -> &Principal {
-    depot.get_typed::<Principal>().expect("require_api_key runs before /api handlers")
+    depot.get_typed::<Arc<Principal>>().expect("require_api_key runs before /api handlers")
 }
