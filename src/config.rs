@@ -66,6 +66,8 @@ pub struct Config {
     pub token_encryption_key: EncryptionKey,
     pub run_migrations: bool,
     pub api_keys: ApiKeyConfig,
+    /// Largest webhook body accepted.
+    pub webhook_max_body_bytes: usize,
 }
 
 /// The API key cache and verification bounds.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use salvo::conn::{Acceptor, TcpListener};
 use salvo::prelude::*;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -24,8 +25,12 @@ use crate::app::api_keys::{
     run_last_used_writer,
 };
 use crate::app::apps::Apps;
+use crate::app::queries::Queries;
+use crate::app::user_mappings::UserMappings;
+use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
 use crate::domain::api_key::KeyEnvironment;
+use crate::domain::crypto::SealingKey;
 use crate::ports::{ApiKeyCache, Clock};
 use crate::telemetry::{self, Metrics};
 
@@ -95,10 +100,31 @@ impl Application {
         background.spawn(run_expiry_sweeper(api_keys.clone(), EXPIRY_SWEEP_EVERY, background_stop.clone()));
         background.spawn(run_last_used_writer(last_used_queue, backends.api_keys.clone(), background_stop.clone()));
 
+        let mappings = UserMappings::new(backends.user_mappings.clone(), backends.apps.clone(), clock.clone());
+        let webhooks = Webhooks::new(
+            backends.apps.clone(),
+            backends.user_mappings.clone(),
+            backends.events.clone(),
+            EventWriter::new(backends.events.clone(), metrics.histogram("webhook_batch_size", &[])),
+            WebhookSecrets::new(
+                backends.webhook_secrets.clone(),
+                backends.apps.clone(),
+                SealingKey::new(config.token_encryption_key.bytes.expose_secret()),
+                clock.clone(),
+            ),
+            config.dialpad.webhook_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec()),
+            clock.clone(),
+            telemetry::webhook_metrics(&metrics),
+        );
+
         let state = AppState::new(Services {
             apps: Apps::new(backends.apps.clone(), clock.clone(), announcer),
             api_keys,
             authenticator,
+            webhooks,
+            queries: Queries::new(backends.events.clone(), mappings.clone()),
+            mappings,
+            webhook_max_body_bytes: config.webhook_max_body_bytes,
             probes: backends.probes.clone(),
             metrics: metrics.clone(),
             environment: config.environment,

@@ -11,6 +11,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::app::api_keys::AuthMetrics;
+use crate::app::webhooks::WebhookMetrics;
 use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global tracing subscriber. Call once per process; later calls are ignored
@@ -114,5 +115,22 @@ pub fn auth_metrics(metrics: &Metrics) -> AuthMetrics {
         cache_hits: metrics.counter("api_key_cache_total", &[("result", "hit".to_owned())]),
         cache_misses: metrics.counter("api_key_cache_total", &[("result", "miss".to_owned())]),
         argon2_verifications: metrics.counter("api_key_argon2_verifications_total", &[]),
+    }
+}
+
+/// The ingest path's counters: received by route, verified, rejected by reason, stored by
+/// kind, duplicates, unrouted; and the ingest latency.
+pub fn webhook_metrics(metrics: &Metrics) -> WebhookMetrics {
+    let received = |route: &str| metrics.counter("webhooks_received_total", &[("route", route.to_owned())]);
+    let (rejected, stored) = (metrics.clone(), metrics.clone());
+    WebhookMetrics {
+        received_per_app: received("app"),
+        received_legacy: received("legacy"),
+        verified: metrics.counter("webhooks_verified_total", &[]),
+        rejected: Arc::new(move |reason| rejected.counter("webhooks_rejected_total", &[("reason", reason.to_owned())])),
+        stored: Arc::new(move |kind| stored.counter("webhooks_stored_total", &[("kind", kind.as_str().to_owned())])),
+        duplicates: metrics.counter("webhooks_duplicates_total", &[]),
+        unrouted: metrics.counter("webhooks_unrouted_total", &[]),
+        ingest_seconds: metrics.histogram("webhook_ingest_duration_seconds", &[]),
     }
 }

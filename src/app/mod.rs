@@ -3,4 +3,7 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod queries;
 pub mod readiness;
+pub mod user_mappings;
+pub mod webhooks;

@@ -13,6 +13,7 @@ const DEFAULT_REDIS_KEY_PREFIX: &str = "cti:";
 const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: &str = "25";
 const DEFAULT_RUN_MIGRATIONS: &str = "true";
 const DEFAULT_API_KEY_CACHE_TTL_SECONDS: &str = "300";
+const DEFAULT_WEBHOOK_MAX_BODY_BYTES: &str = "1048576";
 const DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS: &str = "30";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
@@ -162,6 +163,10 @@ pub struct Settings {
     /// Most argon2 verifications running at once (default: the number of CPUs).
     #[arg(long, env = "API_KEY_MAX_CONCURRENT_VERIFICATIONS", global = true)]
     pub api_key_max_concurrent_verifications: Option<String>,
+
+    /// Largest webhook body accepted, in bytes (413 above it).
+    #[arg(long, env = "WEBHOOK_MAX_BODY_BYTES", global = true, default_value = DEFAULT_WEBHOOK_MAX_BODY_BYTES)]
+    pub webhook_max_body_bytes: String,
 }
 
 impl Default for Settings {
@@ -178,6 +183,7 @@ impl Default for Settings {
             run_migrations: DEFAULT_RUN_MIGRATIONS.to_owned(),
             api_key_cache_ttl_seconds: DEFAULT_API_KEY_CACHE_TTL_SECONDS.to_owned(),
             api_key_failure_cache_ttl_seconds: DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS.to_owned(),
+            webhook_max_body_bytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES.to_owned(),
             app_env: None,
             node_env: None,
             log_format: None,

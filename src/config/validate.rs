@@ -84,6 +84,9 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
     let token_encryption_key = encryption_key(s, deployed, &mut problems);
     let run_migrations = parse_bool(&s.run_migrations, "RUN_MIGRATIONS", &mut problems);
     let api_keys = api_key_config(s, &mut problems);
+    let webhook_max_body_bytes =
+        parse_number(&s.webhook_max_body_bytes, "WEBHOOK_MAX_BODY_BYTES", 1024..=64 * 1024 * 1024, &mut problems)
+            .unwrap_or(1 << 20);
 
     if !problems.0.is_empty() {
         return Err(ConfigError { environment, problems: problems.0 });
@@ -100,6 +103,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         token_encryption_key,
         run_migrations,
         api_keys,
+        webhook_max_body_bytes,
     })
 }
 

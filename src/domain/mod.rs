@@ -4,4 +4,10 @@
 
 pub mod api_key;
 pub mod app;
+pub mod call;
+pub mod crypto;
 pub mod pagination;
+pub mod user_mapping;
+pub mod voicemail;
+pub mod webhook;
+pub mod webhook_secret;

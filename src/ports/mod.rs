@@ -7,13 +7,22 @@ mod api_key_repository;
 mod app_repository;
 mod clock;
 mod error;
+mod event_store;
 mod health;
 mod key_invalidation;
+mod user_mapping_repository;
+mod webhook_secret_repository;
 
 pub use api_key_cache::{ApiKeyCache, CachedCheck};
 pub use api_key_repository::{ApiKeyRepository, CurrentKeys, Issued};
 pub use app_repository::{AppCursor, AppRepository};
 pub use clock::Clock;
 pub use error::StoreError;
+pub use event_store::{
+    Appended, CallCursor, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, StoredEvent, UnroutedEvent,
+    VoicemailCursor, VoicemailFilter,
+};
 pub use health::HealthProbe;
 pub use key_invalidation::{Invalidation, KeyInvalidation};
+pub use user_mapping_repository::{InsertMappingError, UserMappingRepository};
+pub use webhook_secret_repository::{MAX_LISTED_SECRETS, WebhookSecretRepository};

@@ -11,17 +11,29 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::adapters::memory::{InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository};
-use crate::adapters::postgres::{self, PgApiKeyRepository, PgAppRepository, PgHealthProbe};
+use crate::adapters::memory::{
+    InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository, MemoryEventStore,
+    MemoryUserMappingRepository, MemoryWebhookSecretRepository,
+};
+use crate::adapters::postgres::{
+    self, PgApiKeyRepository, PgAppRepository, PgEventStore, PgHealthProbe, PgUserMappingRepository,
+    PgWebhookSecretRepository,
+};
 use crate::adapters::redis::{RedisClients, RedisHealthProbe, RedisKeyInvalidation};
 use crate::config::{Config, DatabaseConfig, DatabaseTarget, RedisConfig};
-use crate::ports::{ApiKeyRepository, AppRepository, HealthProbe, KeyInvalidation};
+use crate::ports::{
+    ApiKeyRepository, AppRepository, EventStore, HealthProbe, KeyInvalidation, UserMappingRepository,
+    WebhookSecretRepository,
+};
 
 /// The connected adapters behind every port.
 #[derive(Clone)]
 pub struct Backends {
     pub apps: Arc<dyn AppRepository>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    pub events: Arc<dyn EventStore>,
+    pub user_mappings: Arc<dyn UserMappingRepository>,
+    pub webhook_secrets: Arc<dyn WebhookSecretRepository>,
     pub key_invalidation: Arc<dyn KeyInvalidation>,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub postgres: Option<PgPool>,
@@ -34,6 +46,9 @@ impl Backends {
         Self {
             apps: Arc::new(MemoryAppRepository::new()),
             api_keys: Arc::new(MemoryApiKeyRepository::new()),
+            events: Arc::new(MemoryEventStore::new()),
+            user_mappings: Arc::new(MemoryUserMappingRepository::new()),
+            webhook_secrets: Arc::new(MemoryWebhookSecretRepository::new()),
             key_invalidation: Arc::new(InProcessKeyInvalidation::new()),
             probes: Vec::new(),
             postgres: None,
@@ -45,6 +60,9 @@ impl Backends {
     pub fn with_postgres(mut self, pool: PgPool) -> Self {
         self.apps = Arc::new(PgAppRepository::new(pool.clone()));
         self.api_keys = Arc::new(PgApiKeyRepository::new(pool.clone()));
+        self.events = Arc::new(PgEventStore::new(pool.clone()));
+        self.user_mappings = Arc::new(PgUserMappingRepository::new(pool.clone()));
+        self.webhook_secrets = Arc::new(PgWebhookSecretRepository::new(pool.clone()));
         self.probes.push(Arc::new(PgHealthProbe(pool.clone())));
         self.postgres = Some(pool);
         self

@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::infra::Infra;
 
 pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789abcdef";
+/// DIALPAD_WEBHOOK_SECRET of test servers (the legacy route).
+pub const LEGACY_SECRET: &str = "legacy-global-webhook-secret";
 
 /// Which adapters a test server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,9 @@ pub fn test_settings() -> Settings {
         host: "127.0.0.1".into(),
         port: "0".into(),
         internal_api_secret: Some(INTERNAL_SECRET.into()),
+        dialpad_webhook_secret: Some(LEGACY_SECRET.into()),
+        // Shared by every test server, as every replica of a deployment shares it.
+        token_encryption_key: Some("11".repeat(32)),
         ..Settings::default()
     }
 }
@@ -66,6 +71,8 @@ pub struct TestApp {
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub infra: Option<Arc<Infra>>,
+    /// The server's adapters (to disturb them in failure tests).
+    pub backends: Backends,
 }
 
 impl TestApp {
@@ -94,7 +101,7 @@ impl TestApp {
         }
         let config = Config::from_settings(&settings).expect("test configuration is valid");
         let backends = Backends::connect(&config).await.expect("backends connect");
-        let app = Application::build_with(config, backends).await.expect("server builds");
+        let app = Application::build_with(config, backends.clone()).await.expect("server builds");
         let port = app.port();
         let shutdown = app.shutdown_token();
         let server = tokio::spawn(app.run_until_stopped());
@@ -105,6 +112,7 @@ impl TestApp {
             shutdown,
             server: Some(server),
             infra,
+            backends,
         }
     }
 

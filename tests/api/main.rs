@@ -2,10 +2,12 @@
 //! Memory adapters by default; the same tests run against PostgreSQL (and Redis) when
 //! TEST_DATABASE_URL / TEST_REDIS_URL are set or Docker answers (see `infra`).
 
+mod dialpad;
 mod helpers;
 mod infra;
 
 mod api_keys;
+mod app_api;
 mod apps;
 mod cli;
 mod contracts;
@@ -15,3 +17,5 @@ mod https;
 mod internal_auth;
 mod openapi;
 mod shutdown;
+mod user_mappings;
+mod webhooks;

@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::app::api_keys::{AuthError, KeyAdminError};
 use crate::app::apps::{AppLookupError, UpdateAppError};
+use crate::app::queries::QueryError;
+use crate::app::user_mappings::MappingError;
+use crate::app::webhooks::{IngestError, WebhookSecretError};
 use crate::ports::StoreError;
 
 /// The JSON body of every error response.
@@ -177,6 +180,51 @@ impl From<AuthError> for ApiError {
                 Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
             }
             AuthError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::Signature(_) => Self::Unauthorized {
+                error: "Invalid webhook signature",
+                message: "The webhook is not signed with a secret this server knows for it.".to_owned(),
+            },
+            IngestError::AppNotFound => Self::not_found("No app has this id."),
+            IngestError::AppInactive => {
+                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+            }
+            IngestError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<WebhookSecretError> for ApiError {
+    fn from(err: WebhookSecretError) -> Self {
+        match err {
+            WebhookSecretError::AppNotFound => Self::not_found("No app has this id."),
+            WebhookSecretError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<MappingError> for ApiError {
+    fn from(err: MappingError) -> Self {
+        match err {
+            MappingError::AppNotFound => Self::not_found("No app has this id."),
+            MappingError::NotFound => Self::not_found("The app has no mapping for this Dialpad user."),
+            MappingError::Conflict => Self::Conflict("The app already maps this Dialpad user.".to_owned()),
+            MappingError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::NotFound => Self::not_found("Nothing with this id belongs to this app."),
+            QueryError::Store(err) => err.into(),
         }
     }
 }

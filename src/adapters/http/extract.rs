@@ -75,3 +75,37 @@ pub fn query<T, E: std::fmt::Display>(
 pub fn query_i64(req: &Request, name: &str) -> Result<Option<i64>, ApiError> {
     query(req, name, |raw| raw.parse::<i64>().map_err(|_| "must be a whole number"))
 }
+
+/// An optional time query parameter: RFC 3339 (`2025-01-31T12:00:00Z`) or milliseconds since
+/// the epoch.
+pub fn query_time(req: &Request, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    query(req, name, |raw| {
+        if let Ok(ms) = raw.parse::<i64>() {
+            return chrono::DateTime::from_timestamp_millis(ms).ok_or("out of range");
+        }
+        chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.to_utc())
+            .map_err(|_| "must be an RFC 3339 time or milliseconds since the epoch")
+    })
+}
+
+/// The `limit` query parameter as a page size.
+pub fn page_limit(req: &Request) -> Result<crate::domain::pagination::PageLimit, ApiError> {
+    crate::domain::pagination::PageLimit::new(query_i64(req, "limit")?)
+        .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))
+}
+
+/// The raw `cursor` query parameter, if any.
+pub fn cursor_param(req: &Request) -> Option<String> {
+    req.queries().get("cursor").filter(|c| !c.is_empty()).cloned()
+}
+
+/// For PATCH bodies: distinguishes an absent field (`None`) from an explicit null
+/// (`Some(None)`, which clears it). Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}

@@ -44,21 +44,55 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
         .push(
             Router::with_path("apps").get(routes::apps::list_apps).post(routes::apps::create_app).push(
-                Router::with_path("{app_id}").get(routes::apps::get_app).patch(routes::apps::update_app).push(
-                    Router::with_path("api-key")
-                        .post(routes::api_keys::issue_key)
-                        .delete(routes::api_keys::revoke_key)
-                        .push(Router::with_path("status").get(routes::api_keys::key_status))
-                        .push(Router::with_path("audit").get(routes::api_keys::key_audit)),
-                ),
+                Router::with_path("{app_id}")
+                    .get(routes::apps::get_app)
+                    .patch(routes::apps::update_app)
+                    .push(
+                        Router::with_path("api-key")
+                            .post(routes::api_keys::issue_key)
+                            .delete(routes::api_keys::revoke_key)
+                            .push(Router::with_path("status").get(routes::api_keys::key_status))
+                            .push(Router::with_path("audit").get(routes::api_keys::key_audit)),
+                    )
+                    .push(
+                        Router::with_path("webhook-secret")
+                            .post(routes::webhooks::issue_webhook_secret)
+                            .get(routes::webhooks::list_webhook_secrets),
+                    )
+                    .push(
+                        Router::with_path("user-mappings")
+                            .post(routes::user_mappings::create_mapping)
+                            .get(routes::user_mappings::list_mappings)
+                            .push(
+                                Router::with_path("{dialpad_user_id}")
+                                    .get(routes::user_mappings::get_mapping)
+                                    .patch(routes::user_mappings::update_mapping)
+                                    .delete(routes::user_mappings::delete_mapping),
+                            ),
+                    ),
             ),
-        );
+        )
+        .push(Router::with_path("webhooks/unrouted").get(routes::webhooks::list_unrouted));
     let app_api = Router::with_path("api")
         .hoop(middleware::api_key_auth::require_api_key)
         .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
-        .push(Router::with_path("me").get(routes::me::me));
-    // Routers are tried in order: the busiest traffic (the app API) first.
+        .push(Router::with_path("me").get(routes::me::me))
+        .push(
+            Router::with_path("calls")
+                .get(routes::calls::list_calls)
+                .push(Router::with_path("{call_id}").get(routes::calls::get_call)),
+        )
+        .push(
+            Router::with_path("voicemails")
+                .get(routes::voicemails::list_voicemails)
+                .push(Router::with_path("{id}").get(routes::voicemails::get_voicemail)),
+        );
+    let webhooks = Router::with_path("webhooks/dialpad")
+        .post(routes::webhooks::receive_legacy)
+        .push(Router::with_path("{app_id}").post(routes::webhooks::receive_for_app));
+    // Routers are tried in order: the busiest traffic (webhooks, the app API) first.
     Router::new()
+        .push(webhooks)
         .push(app_api)
         .push(internal)
         .push(

@@ -9,6 +9,9 @@ use salvo::Depot;
 
 use crate::app::api_keys::{ApiKeys, Authenticator};
 use crate::app::apps::Apps;
+use crate::app::queries::Queries;
+use crate::app::user_mappings::UserMappings;
+use crate::app::webhooks::Webhooks;
 use crate::config::Environment;
 use crate::ports::HealthProbe;
 use crate::telemetry::Metrics;
@@ -21,6 +24,10 @@ pub struct Services {
     pub apps: Apps,
     pub api_keys: ApiKeys,
     pub authenticator: Authenticator,
+    pub webhooks: Webhooks,
+    pub mappings: UserMappings,
+    pub queries: Queries,
+    pub webhook_max_body_bytes: usize,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub metrics: Metrics,
     pub environment: Environment,

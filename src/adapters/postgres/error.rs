@@ -28,3 +28,11 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// True when the error is a unique violation (SQLSTATE 23505) of `constraint`.
+pub(crate) fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.code().as_deref() == Some("23505") && db.constraint() == Some(constraint),
+        _ => false,
+    }
+}

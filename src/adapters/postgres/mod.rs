@@ -4,8 +4,14 @@
 mod api_key_repository;
 mod app_repository;
 mod error;
+mod event_store;
 mod pool;
+mod user_mapping_repository;
+mod webhook_secret_repository;
 
 pub use api_key_repository::PgApiKeyRepository;
 pub use app_repository::PgAppRepository;
+pub use event_store::PgEventStore;
 pub use pool::{PgHealthProbe, connect, migrate, pending_migrations};
+pub use user_mapping_repository::PgUserMappingRepository;
+pub use webhook_secret_repository::PgWebhookSecretRepository;

@@ -87,11 +87,13 @@ mod tests {
     fn dropping_everything_stales_every_check_but_rejections_never_go_stale() {
         let g = Generations::new();
         let loaded = inactive(AppId::generate(), g.current());
-        let rejected = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
+        let rejected =
+            CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
         g.bump_all();
         assert!(g.is_stale(&loaded));
         assert!(g.is_stale(&rejected), "after a possible loss everything reloads");
-        let later = CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
+        let later =
+            CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
         g.bump_app(AppId::generate());
         assert!(!g.is_stale(&later));
     }

@@ -111,7 +111,11 @@ pub async fn run(admin: &Admin, args: Args) -> anyhow::Result<()> {
         warm[warm.len() / 2].as_secs_f64() * 1000.0
     );
     if let (Some(h), Some(m)) = (health.cpu_per_request_us(), me.cpu_per_request_us()) {
-        println!("server CPU per request: /health {h:.1} µs, {} {m:.1} µs ({:+.1} µs for the key check)", args.auth_path, m - h);
+        println!(
+            "server CPU per request: /health {h:.1} µs, {} {m:.1} µs ({:+.1} µs for the key check)",
+            args.auth_path,
+            m - h
+        );
     }
     println!("concurrency {}, {} rounds of {} s per route", args.concurrency, args.rounds, args.seconds);
     Ok(())

@@ -3,4 +3,7 @@
 
 mod api_key_repository;
 mod app_repository;
+mod event_store;
 mod key_invalidation;
+mod user_mapping_repository;
+mod webhook_secret_repository;

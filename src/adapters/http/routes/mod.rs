@@ -3,7 +3,11 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod calls;
 pub mod health;
 pub mod me;
 pub mod metrics;
 pub mod ready;
+pub mod user_mappings;
+pub mod voicemails;
+pub mod webhooks;

@@ -1,0 +1,117 @@
+//! /api/calls: the key's own app's calls, newest first, and one call with its events.
+
+mod get;
+mod list;
+
+use chrono::{DateTime, Utc};
+pub use get::get_call;
+pub use list::list_calls;
+use salvo::oapi::ToSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::call::CallRecord;
+use crate::domain::webhook::Party;
+use crate::ports::StoredEvent;
+
+/// A party of a call.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PartyResponse {
+    pub id: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<Party> for PartyResponse {
+    fn from(p: Party) -> Self {
+        Self { id: p.id, kind: p.kind, name: p.name, phone: p.phone, email: p.email }
+    }
+}
+
+/// A call leg and its latest state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CallResponse {
+    pub call_id: i64,
+    /// The call's state: it only moves forward (a late "ringing" never reopens a call).
+    pub state: String,
+    pub ended: bool,
+    pub direction: Option<String>,
+    pub external_number: Option<String>,
+    pub internal_number: Option<String>,
+    /// The Dialpad side (the agent, office, call center...).
+    pub target: Option<PartyResponse>,
+    /// The other party.
+    pub contact: Option<PartyResponse>,
+    pub master_call_id: Option<i64>,
+    pub entry_point_call_id: Option<i64>,
+    pub operator_call_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub rang_at: Option<DateTime<Utc>>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub was_recorded: Option<bool>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub event_count: i64,
+    /// Sequence number of the call's latest event (the WebSocket stream's `seq`).
+    pub last_seq: i64,
+}
+
+impl From<CallRecord> for CallResponse {
+    fn from(c: CallRecord) -> Self {
+        Self {
+            call_id: c.call_id,
+            state: c.state.as_str().to_owned(),
+            ended: c.ended,
+            direction: c.direction.map(|d| d.as_str().to_owned()),
+            external_number: c.external_number,
+            internal_number: c.internal_number,
+            target: c.target.map(PartyResponse::from),
+            contact: c.contact.map(PartyResponse::from),
+            master_call_id: c.master_call_id,
+            entry_point_call_id: c.entry_point_call_id,
+            operator_call_id: c.operator_call_id,
+            started_at: c.started_at,
+            rang_at: c.rang_at,
+            connected_at: c.connected_at,
+            ended_at: c.ended_at,
+            duration_ms: c.duration_ms,
+            was_recorded: c.was_recorded,
+            last_event_at: DateTime::from_timestamp_millis(c.last_event_at_ms),
+            event_count: c.event_count,
+            last_seq: c.last_seq,
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventResponse {
+    pub seq: i64,
+    /// call, sms, agent_status, contact or unknown.
+    pub kind: String,
+    pub call_id: Option<i64>,
+    pub state: Option<String>,
+    /// Dialpad's event time, milliseconds since the epoch.
+    pub event_timestamp: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    /// The event as Dialpad sent it.
+    pub data: Value,
+}
+
+impl From<StoredEvent> for EventResponse {
+    fn from(e: StoredEvent) -> Self {
+        Self {
+            seq: e.seq,
+            kind: e.kind.as_str().to_owned(),
+            call_id: e.call_id,
+            state: e.state,
+            event_timestamp: e.event_timestamp_ms,
+            received_at: e.received_at,
+            data: e.payload,
+        }
+    }
+}

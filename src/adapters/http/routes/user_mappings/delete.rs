@@ -1,0 +1,24 @@
+//! DELETE /internal/apps/{app_id}/user-mappings/{dialpad_user_id}.
+
+use salvo::prelude::*;
+
+use super::dialpad_user;
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract;
+use crate::adapters::http::respond::NoContent;
+use crate::adapters::http::state::AppState;
+
+/// Delete a user mapping.
+#[endpoint(
+    tags("user mappings"),
+    parameters(
+        ("app_id" = String, Path, description = "The app's UUID"),
+        ("dialpad_user_id" = i64, Path, description = "The Dialpad user id"),
+    ),
+    status_codes(204, 400, 401, 403, 404, 503)
+)]
+pub async fn delete_mapping(req: &mut Request, depot: &mut Depot) -> Result<NoContent, ApiError> {
+    let (app_id, user) = (extract::app_id(req)?, dialpad_user(req)?);
+    AppState::from_depot(depot).mappings.delete(app_id, user).await?;
+    Ok(NoContent)
+}

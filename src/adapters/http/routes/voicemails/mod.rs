@@ -1,0 +1,53 @@
+//! /api/voicemails: the key's own app's voicemails, newest first, and one voicemail.
+
+mod get;
+mod list;
+
+use chrono::{DateTime, Utc};
+pub use get::get_voicemail;
+pub use list::list_voicemails;
+use salvo::oapi::ToSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::voicemail::Voicemail;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VoicemailResponse {
+    pub id: Uuid,
+    pub call_id: Option<i64>,
+    pub recording_id: Option<String>,
+    /// Where to play it (Dialpad's link).
+    pub link: Option<String>,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub transcription: Option<String>,
+    /// The Dialpad user whose voicemail box received it.
+    pub dialpad_user_id: Option<i64>,
+    /// Dialpad confirmed the recording (voicemail_uploaded).
+    pub uploaded: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Voicemail> for VoicemailResponse {
+    fn from(v: Voicemail) -> Self {
+        Self {
+            id: v.id,
+            call_id: v.call_id,
+            recording_id: v.recording_id,
+            link: v.link,
+            caller: v.caller,
+            callee: v.callee,
+            started_at: v.started_at,
+            duration_ms: v.duration_ms,
+            transcription: v.transcription,
+            dialpad_user_id: v.target_id,
+            uploaded: v.uploaded,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}

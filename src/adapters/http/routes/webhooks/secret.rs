@@ -1,0 +1,111 @@
+//! /internal/apps/{app_id}/webhook-secret: generate or rotate (shown once), and list hints.
+
+use chrono::{DateTime, Duration, Utc};
+use salvo::http::HeaderValue;
+use salvo::http::header::CACHE_CONTROL;
+use salvo::oapi::ToSchema;
+use salvo::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract::{self, optional_json_body};
+use crate::adapters::http::respond::Created;
+use crate::adapters::http::state::AppState;
+
+const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
+const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretRequest {
+    /// Seconds the previous secrets stay valid (0 to 2592000; default 86400), so Dialpad's
+    /// subscription can be updated without losing events.
+    previous_valid_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedSecretResponse {
+    pub id: Uuid,
+    /// Give this to Dialpad as the webhook's secret. Shown this once.
+    pub secret: String,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    /// When the previous secrets stop being accepted.
+    pub previous_secrets_expire_at: DateTime<Utc>,
+    pub warning: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SecretInfo {
+    pub id: Uuid,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    /// null while current.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether webhooks signed with it are accepted now.
+    pub valid: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SecretList {
+    pub secrets: Vec<SecretInfo>,
+}
+
+/// Generate the app's webhook secret, or rotate it (the previous ones stay valid for a while).
+#[endpoint(
+    tags("webhooks"),
+    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    request_body(content = RotateSecretRequest, description = "Optional"),
+    status_codes(201, 400, 401, 403, 404, 413, 415, 503)
+)]
+pub async fn issue_webhook_secret(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+) -> Result<Created<IssuedSecretResponse>, ApiError> {
+    let app_id = extract::app_id(req)?;
+    let body: RotateSecretRequest = optional_json_body(req).await?;
+    let overlap = match body.previous_valid_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS) {
+        s @ 0..=MAX_OVERLAP_SECONDS => Duration::seconds(s),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "previous_valid_seconds must be between 0 and {MAX_OVERLAP_SECONDS}."
+            )));
+        }
+    };
+    let issued = AppState::from_depot(depot).webhooks.secrets().rotate(app_id, overlap).await?;
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(Created(IssuedSecretResponse {
+        id: issued.id,
+        secret: issued.secret,
+        hint: issued.hint,
+        created_at: issued.created_at,
+        previous_secrets_expire_at: issued.previous_expire_at,
+        warning: "Store this immediately - it will never be shown again".to_owned(),
+    }))
+}
+
+/// The app's webhook secrets (hints only), newest first.
+#[endpoint(
+    tags("webhooks"),
+    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    status_codes(200, 400, 401, 403, 404, 503)
+)]
+pub async fn list_webhook_secrets(req: &mut Request, depot: &mut Depot) -> Result<Json<SecretList>, ApiError> {
+    let app_id = extract::app_id(req)?;
+    let now = Utc::now();
+    let secrets = AppState::from_depot(depot).webhooks.secrets().list(app_id).await?;
+    Ok(Json(SecretList {
+        secrets: secrets
+            .into_iter()
+            .map(|s| SecretInfo {
+                valid: s.is_usable_at(now),
+                id: s.id,
+                hint: s.hint,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    }))
+}

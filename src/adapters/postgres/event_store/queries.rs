@@ -1,0 +1,155 @@
+//! Reading the event log, calls, voicemails and unrouted events.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::rows::{CALL_COLUMNS, CallRow, EVENT_COLUMNS, EventRow, UnroutedRow, VOICEMAIL_COLUMNS, VoicemailRow};
+use crate::adapters::postgres::error::store_error;
+use crate::domain::app::AppId;
+use crate::domain::call::{CallId, CallRecord, EventSeq};
+use crate::domain::pagination::{Page, PageLimit};
+use crate::domain::voicemail::Voicemail;
+use crate::ports::{
+    CallCursor, CallFilter, MAX_CALL_EVENTS, StoreError, StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
+};
+
+pub(super) async fn events_after(
+    pool: &PgPool,
+    app_id: AppId,
+    after: EventSeq,
+    limit: u32,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE app_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(rows.into_iter().map(StoredEvent::from).collect())
+}
+
+pub(super) async fn last_seq(pool: &PgPool, app_id: AppId) -> Result<EventSeq, StoreError> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM app_sequences WHERE app_id = $1")
+        .bind(app_id.as_uuid())
+        .fetch_optional(pool)
+        .await
+        .map_err(store_error)?;
+    Ok(last.unwrap_or(0))
+}
+
+pub(super) async fn calls(
+    pool: &PgPool,
+    app_id: AppId,
+    f: &CallFilter,
+    limit: PageLimit,
+    after: Option<CallCursor>,
+) -> Result<Page<CallRecord>, StoreError> {
+    let rows: Vec<CallRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1
+           AND ($2::text IS NULL OR state = $2)
+           AND ($3::text IS NULL OR direction = $3)
+           AND ($4::bigint[] IS NULL OR target_user_id = ANY($4))
+           AND ($5::timestamptz IS NULL OR started_at >= $5)
+           AND ($6::timestamptz IS NULL OR started_at < $6)
+           AND ($7::timestamptz IS NULL OR (started_at, call_id) < ($7, $8))
+         ORDER BY started_at DESC, call_id DESC LIMIT $9"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(f.state.as_ref().map(|s| s.as_str()))
+    .bind(f.direction.as_ref().map(|d| d.as_str()))
+    .bind(f.target_users.as_ref())
+    .bind(f.since)
+    .bind(f.until)
+    .bind(after.map(|a| a.started_at))
+    .bind(after.map(|a| a.call_id))
+    .bind(limit.probe())
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(Page::from_probe(rows.into_iter().map(CallRecord::from).collect(), limit))
+}
+
+pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError> {
+    let row: Option<CallRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1 AND call_id = $2"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(call_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(row.map(CallRecord::from))
+}
+
+pub(super) async fn call_events(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE app_id = $1 AND call_id = $2 ORDER BY seq LIMIT $3"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(call_id)
+    .bind(i64::from(MAX_CALL_EVENTS))
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(rows.into_iter().map(StoredEvent::from).collect())
+}
+
+pub(super) async fn voicemails(
+    pool: &PgPool,
+    app_id: AppId,
+    f: &VoicemailFilter,
+    limit: PageLimit,
+    after: Option<VoicemailCursor>,
+) -> Result<Page<Voicemail>, StoreError> {
+    let rows: Vec<VoicemailRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {VOICEMAIL_COLUMNS} FROM voicemails WHERE app_id = $1
+           AND ($2::bigint[] IS NULL OR target_id = ANY($2))
+           AND ($3::timestamptz IS NULL OR sort_at >= $3)
+           AND ($4::timestamptz IS NULL OR sort_at < $4)
+           AND ($5::timestamptz IS NULL OR (sort_at, id) < ($5, $6))
+         ORDER BY sort_at DESC, id DESC LIMIT $7"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(f.target_users.as_ref())
+    .bind(f.since)
+    .bind(f.until)
+    .bind(after.map(|a| a.sort_at))
+    .bind(after.map(|a| a.id))
+    .bind(limit.probe())
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(Page::from_probe(rows.into_iter().map(Voicemail::from).collect(), limit))
+}
+
+pub(super) async fn voicemail(pool: &PgPool, app_id: AppId, id: Uuid) -> Result<Option<Voicemail>, StoreError> {
+    let row: Option<VoicemailRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {VOICEMAIL_COLUMNS} FROM voicemails WHERE app_id = $1 AND id = $2"
+    )))
+    .bind(app_id.as_uuid())
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(row.map(Voicemail::from))
+}
+
+pub(super) async fn unrouted(
+    pool: &PgPool,
+    limit: PageLimit,
+    before: Option<i64>,
+) -> Result<Page<UnroutedEvent>, StoreError> {
+    let rows: Vec<UnroutedRow> = sqlx::query_as(
+        "SELECT id, kind, target_id, payload, received_at FROM unrouted_events
+         WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit.probe())
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(Page::from_probe(rows.into_iter().map(UnroutedEvent::from).collect(), limit))
+}

@@ -1,0 +1,179 @@
+//! Rows of `events`, `calls`, `voicemails` and `unrouted_events`, and their domain forms.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::domain::app::AppId;
+use crate::domain::call::CallRecord;
+use crate::domain::voicemail::Voicemail;
+use crate::domain::webhook::{CallState, Direction, EventKind, Party};
+use crate::ports::{StoredEvent, UnroutedEvent};
+
+pub(super) const EVENT_COLUMNS: &str =
+    "app_id, seq, kind, call_id, state, event_timestamp, target_id, payload, received_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    app_id: Uuid,
+    seq: i64,
+    kind: String,
+    call_id: Option<i64>,
+    state: Option<String>,
+    event_timestamp: Option<i64>,
+    target_id: Option<i64>,
+    payload: Value,
+    received_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for StoredEvent {
+    fn from(r: EventRow) -> Self {
+        StoredEvent {
+            app_id: AppId::from_uuid(r.app_id),
+            seq: r.seq,
+            kind: EventKind::parse(&r.kind),
+            call_id: r.call_id,
+            state: r.state,
+            event_timestamp_ms: r.event_timestamp,
+            target_id: r.target_id,
+            payload: r.payload,
+            received_at: r.received_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UnroutedRow {
+    id: i64,
+    kind: String,
+    target_id: Option<i64>,
+    payload: Value,
+    received_at: DateTime<Utc>,
+}
+
+impl From<UnroutedRow> for UnroutedEvent {
+    fn from(r: UnroutedRow) -> Self {
+        UnroutedEvent {
+            id: r.id,
+            kind: EventKind::parse(&r.kind),
+            target_id: r.target_id,
+            payload: r.payload,
+            received_at: r.received_at,
+        }
+    }
+}
+
+pub(super) fn party_json(p: &Option<Party>) -> Option<Value> {
+    p.as_ref().map(|p| json!({ "id": p.id, "type": p.kind, "name": p.name, "phone": p.phone, "email": p.email }))
+}
+
+fn party(v: Option<Value>) -> Option<Party> {
+    let v = v?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(Party {
+        id: v.get("id").and_then(Value::as_i64),
+        kind: text("type"),
+        name: text("name"),
+        phone: text("phone"),
+        email: text("email"),
+    })
+}
+
+pub(super) const CALL_COLUMNS: &str = "call_id, state, state_at, ended, direction, external_number, internal_number, \
+     target, contact, master_call_id, entry_point_call_id, operator_call_id, started_at, rang_at, connected_at, \
+     ended_at, duration_ms, was_recorded, last_event_at, event_count, last_seq";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CallRow {
+    call_id: i64,
+    state: String,
+    state_at: i64,
+    ended: bool,
+    direction: Option<String>,
+    external_number: Option<String>,
+    internal_number: Option<String>,
+    target: Option<Value>,
+    contact: Option<Value>,
+    master_call_id: Option<i64>,
+    entry_point_call_id: Option<i64>,
+    operator_call_id: Option<i64>,
+    started_at: DateTime<Utc>,
+    rang_at: Option<DateTime<Utc>>,
+    connected_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    duration_ms: Option<i64>,
+    was_recorded: Option<bool>,
+    last_event_at: i64,
+    event_count: i64,
+    last_seq: i64,
+}
+
+impl From<CallRow> for CallRecord {
+    fn from(r: CallRow) -> Self {
+        CallRecord {
+            call_id: r.call_id,
+            state: CallState::parse(&r.state),
+            state_at_ms: r.state_at,
+            ended: r.ended,
+            direction: r.direction.as_deref().map(Direction::parse),
+            external_number: r.external_number,
+            internal_number: r.internal_number,
+            target: party(r.target),
+            contact: party(r.contact),
+            master_call_id: r.master_call_id,
+            entry_point_call_id: r.entry_point_call_id,
+            operator_call_id: r.operator_call_id,
+            started_at: r.started_at,
+            rang_at: r.rang_at,
+            connected_at: r.connected_at,
+            ended_at: r.ended_at,
+            duration_ms: r.duration_ms,
+            was_recorded: r.was_recorded,
+            last_event_at_ms: r.last_event_at,
+            event_count: r.event_count,
+            last_seq: r.last_seq,
+        }
+    }
+}
+
+pub(super) const VOICEMAIL_COLUMNS: &str = "id, call_id, recording_id, link, caller, callee, started_at, duration_ms, \
+     transcription, target_id, uploaded, created_at, updated_at, last_seq";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct VoicemailRow {
+    id: Uuid,
+    call_id: Option<i64>,
+    recording_id: Option<String>,
+    link: Option<String>,
+    caller: Option<String>,
+    callee: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    duration_ms: Option<i64>,
+    transcription: Option<String>,
+    target_id: Option<i64>,
+    uploaded: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    last_seq: i64,
+}
+
+impl From<VoicemailRow> for Voicemail {
+    fn from(r: VoicemailRow) -> Self {
+        Voicemail {
+            id: r.id,
+            call_id: r.call_id,
+            recording_id: r.recording_id,
+            link: r.link,
+            caller: r.caller,
+            callee: r.callee,
+            started_at: r.started_at,
+            duration_ms: r.duration_ms,
+            transcription: r.transcription,
+            target_id: r.target_id,
+            uploaded: r.uploaded,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_seq: r.last_seq,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! EventStore contract, over memory and PostgreSQL: exactly-once appends with gap-free
+//! sequences, calls and voicemails folded in, queries, replay, unrouted events.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use cti_server::adapters::memory::{MemoryAppRepository, MemoryEventStore};
+use cti_server::adapters::postgres::{PgAppRepository, PgEventStore};
+use cti_server::domain::app::{App, AppId, AppName};
+use cti_server::domain::pagination::PageLimit;
+use cti_server::domain::webhook::{CallState, Direction, dedup_key, parse};
+use cti_server::ports::{
+    AppRepository, Appended, CallCursor, CallFilter, EventStore, IncomingEvent, VoicemailCursor, VoicemailFilter,
+};
+use serde_json::json;
+
+use crate::infra::TestDb;
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(1_750_000_000_000 + ms).unwrap()
+}
+
+fn incoming(payload: serde_json::Value) -> IncomingEvent {
+    let bytes = payload.to_string().into_bytes();
+    let event = parse(&bytes);
+    IncomingEvent { dedup_key: dedup_key(&event, &bytes), event, received_at: at(0) }
+}
+
+fn call(id: i64, state: &str, ts: i64, extra: serde_json::Value) -> IncomingEvent {
+    let mut payload = json!({ "call_id": id, "state": state, "event_timestamp": 1_750_000_000_000i64 + ts,
+        "date_started": 1_750_000_000_000i64 + id, "direction": "inbound", "target": {"id": 42, "type": "user"} });
+    payload.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    incoming(payload)
+}
+
+fn seqs(results: &[Appended]) -> Vec<Option<i64>> {
+    results
+        .iter()
+        .map(|r| match r {
+            Appended::Stored(e) => Some(e.seq),
+            Appended::Duplicate => None,
+        })
+        .collect()
+}
+
+async fn new_app(apps: &dyn AppRepository) -> AppId {
+    let app = App::new(AppId::generate(), AppName::parse("events").unwrap(), at(0));
+    apps.insert(&app).await.unwrap();
+    app.id
+}
+
+async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
+    let app = new_app(&*apps).await;
+    let other = new_app(&*apps).await;
+    let limit = PageLimit::new(Some(2)).unwrap();
+
+    // Appends: duplicates within a batch and across batches are not stored again;
+    // sequence numbers are consecutive per app.
+    let ringing = call(1, "ringing", 10, json!({}));
+    let results =
+        store.append(app, &[ringing.clone(), ringing.clone(), call(1, "connected", 20, json!({}))]).await.unwrap();
+    assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
+    let results = store
+        .append(app, &[ringing.clone(), call(1, "hangup", 90, json!({"date_ended": 1_750_000_000_090i64}))])
+        .await
+        .unwrap();
+    assert_eq!(seqs(&results), [None, Some(3)]);
+    assert_eq!(seqs(&store.append(app, std::slice::from_ref(&ringing)).await.unwrap()), [None]);
+    assert_eq!(seqs(&store.append(other, std::slice::from_ref(&ringing)).await.unwrap()), [Some(1)], "per app");
+    assert_eq!((store.last_seq(app).await.unwrap(), store.last_seq(AppId::generate()).await.unwrap()), (3, 0));
+
+    // The call folded its events: a late ringing does not reopen it.
+    store.append(app, &[call(1, "ringing", 95, json!({}))]).await.unwrap();
+    let record = store.call(app, 1).await.unwrap().unwrap();
+    assert_eq!((record.state, record.ended, record.event_count, record.last_seq), (CallState::Hangup, true, 4, 4));
+    assert_eq!(record.ended_at, Some(at(90)));
+    assert_eq!(store.call(other, 1).await.unwrap().unwrap().state, CallState::Ringing);
+    assert!(store.call(app, 999).await.unwrap().is_none());
+    let events = store.call_events(app, 1).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(events[0].payload["state"], "ringing");
+
+    // Replay after a sequence number.
+    let replay = store.events_after(app, 2, 10).await.unwrap();
+    assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(store.events_after(app, 0, 1).await.unwrap().len(), 1);
+
+    // Listing calls: newest first, filters, keyset pages.
+    store
+        .append(
+            app,
+            &[
+                call(2, "connected", 30, json!({"direction": "outbound"})),
+                call(3, "ringing", 40, json!({"target": {"id": 7, "type": "user"}})),
+            ],
+        )
+        .await
+        .unwrap();
+    let page = store.calls(app, &CallFilter::default(), limit, None).await.unwrap();
+    assert_eq!(page.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), [3, 2]);
+    assert!(page.has_more);
+    let last = &page.items[1];
+    let cursor = CallCursor { started_at: last.started_at, call_id: last.call_id };
+    let rest = store.calls(app, &CallFilter::default(), limit, Some(cursor)).await.unwrap();
+    assert_eq!((rest.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), rest.has_more), (vec![1], false));
+    let cases: Vec<(CallFilter, Vec<i64>)> = vec![
+        (CallFilter { state: Some(CallState::Hangup), ..Default::default() }, vec![1]),
+        (CallFilter { direction: Some(Direction::Outbound), ..Default::default() }, vec![2]),
+        (CallFilter { target_users: Some(vec![7]), ..Default::default() }, vec![3]),
+        (CallFilter { target_users: Some(vec![]), ..Default::default() }, vec![]),
+        (CallFilter { since: Some(at(2)), ..Default::default() }, vec![3, 2]),
+        (CallFilter { until: Some(at(2)), ..Default::default() }, vec![1]),
+    ];
+    for (filter, want) in cases {
+        let got = store.calls(app, &filter, PageLimit::default(), None).await.unwrap();
+        assert_eq!(got.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), want, "filter {filter:?}");
+    }
+
+    // Voicemails: one per message, completed by the upload, however announced.
+    let announced =
+        call(10, "voicemail", 100, json!({"voicemail_link": "https://dp/v/10", "external_number": "+1caller"}));
+    let uploaded = call(
+        10,
+        "voicemail_uploaded",
+        200,
+        json!({"voicemail_link": "https://dp/v/10", "transcription_text": "hello"}),
+    );
+    store.append(app, &[announced.clone(), uploaded]).await.unwrap();
+    let anonymous = |minute: i64| {
+        incoming(
+            json!({"call_id": null, "state": "voicemail", "external_number": "+1anon", "internal_number": "+1agent",
+            "date_started": 1_750_000_000_000i64 + minute * 60_000, "event_timestamp": 1_750_000_000_000i64 + minute * 60_000 + 5}),
+        )
+    };
+    store.append(app, &[anonymous(1), anonymous(2)]).await.unwrap();
+    let vms = store.voicemails(app, &VoicemailFilter::default(), PageLimit::default(), None).await.unwrap().items;
+    assert_eq!(vms.len(), 3, "{vms:#?}");
+    let v10 = vms.iter().find(|v| v.call_id == Some(10)).unwrap();
+    assert_eq!(
+        (v10.transcription.as_deref(), v10.uploaded, v10.caller.as_deref()),
+        (Some("hello"), true, Some("+1caller"))
+    );
+    assert_eq!(store.voicemail(app, v10.id).await.unwrap().as_ref(), Some(v10));
+    assert!(store.voicemail(other, v10.id).await.unwrap().is_none(), "another app's voicemail is not found");
+    let first =
+        store.voicemails(app, &VoicemailFilter::default(), PageLimit::new(Some(1)).unwrap(), None).await.unwrap();
+    let cursor = VoicemailCursor { sort_at: first.items[0].sort_at(), id: first.items[0].id };
+    let next = store
+        .voicemails(app, &VoicemailFilter::default(), PageLimit::new(Some(5)).unwrap(), Some(cursor))
+        .await
+        .unwrap();
+    assert_eq!(next.items.len(), 2);
+    let mine = VoicemailFilter { target_users: Some(vec![42]), ..Default::default() };
+    assert_eq!(store.voicemails(app, &mine, PageLimit::default(), None).await.unwrap().items.len(), 1);
+
+    // Unrouted events: kept once.
+    let stray = incoming(json!({"id": 5, "text": "hi", "target": {"id": 99}}));
+    assert!(store.append_unrouted(&stray).await.unwrap());
+    assert!(!store.append_unrouted(&stray).await.unwrap());
+    let unrouted = store.unrouted(PageLimit::default(), None).await.unwrap().items;
+    assert_eq!((unrouted.len(), unrouted[0].target_id), (1, Some(99)));
+}
+
+async fn concurrent_duplicates(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
+    let app = new_app(&*apps).await;
+    let event = call(1, "ringing", 10, json!({}));
+    let appends = (0..50).map(|i| {
+        let (store, event) = (store.clone(), event.clone());
+        let distinct = call(100 + i, "ringing", 10, json!({}));
+        tokio::spawn(async move { store.append(app, &[event, distinct]).await.unwrap() })
+    });
+    let results: Vec<Vec<Appended>> =
+        futures_util::future::join_all(appends).await.into_iter().map(Result::unwrap).collect();
+    let stored_once = results.iter().filter(|r| matches!(r[0], Appended::Stored(_))).count();
+    assert_eq!(stored_once, 1, "the same event stored once");
+    let mut all: Vec<i64> = results.iter().flat_map(|r| seqs(r)).flatten().collect();
+    all.sort();
+    assert_eq!(all, (1..=51).collect::<Vec<_>>(), "gap-free, no sequence number twice");
+    assert_eq!(store.last_seq(app).await.unwrap(), 51);
+}
+
+#[tokio::test]
+async fn memory_event_store_honours_the_contract() {
+    contract(Arc::new(MemoryAppRepository::new()), Arc::new(MemoryEventStore::new())).await;
+    concurrent_duplicates(Arc::new(MemoryAppRepository::new()), Arc::new(MemoryEventStore::new())).await;
+}
+
+#[tokio::test]
+async fn postgres_event_store_honours_the_contract() {
+    let Some(db) = TestDb::create().await else { return };
+    let pool = db.migrated_pool().await;
+    contract(Arc::new(PgAppRepository::new(pool.clone())), Arc::new(PgEventStore::new(pool.clone()))).await;
+    concurrent_duplicates(Arc::new(PgAppRepository::new(pool.clone())), Arc::new(PgEventStore::new(pool))).await;
+}
