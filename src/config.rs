@@ -68,6 +68,17 @@ pub struct Config {
     pub api_keys: ApiKeyConfig,
     /// Largest webhook body accepted.
     pub webhook_max_body_bytes: usize,
+    pub streams: StreamConfig,
+}
+
+/// The WebSocket streams.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    /// `None`: any origin.
+    pub allowed_origins: Option<Vec<String>>,
+    pub ping_interval: Duration,
+    pub replay_limit: u32,
+    pub send_queue_size: usize,
 }
 
 /// The API key cache and verification bounds.

@@ -20,12 +20,14 @@ use crate::adapters::clock::SystemClock;
 use crate::adapters::http::state::{AppState, Services};
 use crate::adapters::http::{self, HttpSettings};
 use crate::adapters::moka_cache::MokaKeyCache;
+use crate::adapters::ws::Connections;
 use crate::app::api_keys::{
     ApiKeys, Authenticator, Generations, KeyAnnouncer, LastUsed, apply_invalidations, run_expiry_sweeper,
     run_last_used_writer,
 };
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
+use crate::app::realtime::{Hubs, Publisher, Realtime, RealtimeSettings, Tickets};
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
@@ -43,11 +45,16 @@ pub struct Application {
     shutdown_timeout: Duration,
     background: TaskTracker,
     background_stop: CancellationToken,
+    connections: Connections,
     backends: Backends,
 }
 
 /// Most API key checks cached at once (each entry is small: ids and a name).
 const KEY_CACHE_CAPACITY: u64 = 100_000;
+/// Writer tasks storing webhook events (each commits its own batches).
+const EVENT_WRITERS: usize = 2;
+/// How long shutdown waits for WebSocket clients to answer their close 1001.
+const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often grace periods are checked for their end.
 const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(15);
 
@@ -96,16 +103,42 @@ impl Application {
         );
         // Subscribed before the listener binds: no invalidation can fall in between.
         let notices = backends.key_invalidation.subscribe();
-        background.spawn(apply_invalidations(notices, generations, key_cache, background_stop.clone()));
+        background.spawn(apply_invalidations(notices, generations, background_stop.clone()));
         background.spawn(run_expiry_sweeper(api_keys.clone(), EXPIRY_SWEEP_EVERY, background_stop.clone()));
         background.spawn(run_last_used_writer(last_used_queue, backends.api_keys.clone(), background_stop.clone()));
 
+        let apps = Apps::new(backends.apps.clone(), clock.clone(), announcer);
         let mappings = UserMappings::new(backends.user_mappings.clone(), backends.apps.clone(), clock.clone());
+        let realtime_metrics = telemetry::realtime_metrics(&metrics);
+        let publisher = Publisher::start(backends.event_bus.clone(), realtime_metrics.publish_dropped.clone());
+        let realtime = Realtime::new(
+            Hubs::new(
+                backends.event_bus.clone(),
+                backends.events.clone(),
+                background_stop.clone(),
+                realtime_metrics.slow_cut.clone(),
+            ),
+            backends.events.clone(),
+            mappings.clone(),
+            Tickets::new(backends.sessions.clone(), apps.clone()),
+            RealtimeSettings {
+                replay_limit: config.streams.replay_limit,
+                queue_size: config.streams.send_queue_size,
+                ping_interval: config.streams.ping_interval,
+            },
+            realtime_metrics,
+        );
+        let connections = Connections::new();
         let webhooks = Webhooks::new(
-            backends.apps.clone(),
+            apps.clone(),
             backends.user_mappings.clone(),
             backends.events.clone(),
-            EventWriter::new(backends.events.clone(), metrics.histogram("webhook_batch_size", &[])),
+            EventWriter::new(
+                backends.events.clone(),
+                EVENT_WRITERS,
+                publisher,
+                metrics.histogram("webhook_batch_size", &[]),
+            ),
             WebhookSecrets::new(
                 backends.webhook_secrets.clone(),
                 backends.apps.clone(),
@@ -118,11 +151,14 @@ impl Application {
         );
 
         let state = AppState::new(Services {
-            apps: Apps::new(backends.apps.clone(), clock.clone(), announcer),
+            apps,
             api_keys,
             authenticator,
             webhooks,
             queries: Queries::new(backends.events.clone(), mappings.clone()),
+            realtime,
+            connections: connections.clone(),
+            allowed_origins: config.streams.allowed_origins.clone(),
             mappings,
             webhook_max_body_bytes: config.webhook_max_body_bytes,
             probes: backends.probes.clone(),
@@ -158,6 +194,7 @@ impl Application {
             shutdown_timeout: config.http.shutdown_timeout,
             background,
             background_stop,
+            connections,
             backends,
         })
     }
@@ -186,6 +223,9 @@ impl Application {
         }
         tracing::info!(timeout_s = self.shutdown_timeout.as_secs(), "shutting down: draining in-flight requests");
         handle.stop_graceful(self.shutdown_timeout);
+        // Upgraded connections are not requests: salvo does not wait for them. Each gets a
+        // close 1001 and a moment to answer it.
+        self.connections.close_all(self.shutdown_timeout.min(WS_CLOSE_TIMEOUT)).await;
         serving.await.context("server task failed")?.context("server failed while draining")?;
         self.background_stop.cancel();
         self.background.close();

@@ -134,3 +134,15 @@ pub fn webhook_metrics(metrics: &Metrics) -> WebhookMetrics {
         ingest_seconds: metrics.histogram("webhook_ingest_duration_seconds", &[]),
     }
 }
+
+/// The live streams' gauges, counters and delivery delay.
+pub fn realtime_metrics(metrics: &Metrics) -> crate::app::realtime::RealtimeMetrics {
+    crate::app::realtime::RealtimeMetrics {
+        open: metrics.gauge("ws_connections_open", &[]),
+        sent: metrics.counter("ws_messages_sent_total", &[]),
+        slow_cut: metrics.counter("ws_slow_clients_cut_total", &[]),
+        heartbeat_timeouts: metrics.counter("ws_heartbeat_timeouts_total", &[]),
+        publish_dropped: metrics.counter("ws_publish_dropped_total", &[]),
+        delivery_seconds: metrics.histogram("ws_delivery_delay_seconds", &[]),
+    }
+}

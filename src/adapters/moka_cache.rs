@@ -92,8 +92,4 @@ impl ApiKeyCache for MokaKeyCache {
     async fn invalidate(&self, fingerprint: &[u8; 32]) {
         self.cache.invalidate(fingerprint).await;
     }
-
-    fn invalidate_all(&self) {
-        self.cache.invalidate_all();
-    }
 }

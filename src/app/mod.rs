@@ -5,5 +5,6 @@ pub mod api_keys;
 pub mod apps;
 pub mod queries;
 pub mod readiness;
+pub mod realtime;
 pub mod user_mappings;
 pub mod webhooks;

@@ -15,6 +15,9 @@ const DEFAULT_RUN_MIGRATIONS: &str = "true";
 const DEFAULT_API_KEY_CACHE_TTL_SECONDS: &str = "300";
 const DEFAULT_WEBHOOK_MAX_BODY_BYTES: &str = "1048576";
 const DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS: &str = "30";
+const DEFAULT_WS_PING_INTERVAL_SECONDS: &str = "25";
+const DEFAULT_WS_REPLAY_LIMIT: &str = "1000";
+const DEFAULT_WS_SEND_QUEUE_SIZE: &str = "256";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
 /// secret values are never shown there.
@@ -167,6 +170,25 @@ pub struct Settings {
     /// Largest webhook body accepted, in bytes (413 above it).
     #[arg(long, env = "WEBHOOK_MAX_BODY_BYTES", global = true, default_value = DEFAULT_WEBHOOK_MAX_BODY_BYTES)]
     pub webhook_max_body_bytes: String,
+
+    /// Comma-separated origins allowed to open /ws (e.g. https://app.example.com); others
+    /// get 403. Unset: any origin (set it in production against cross-site WebSocket hijacking).
+    #[arg(long, env = "ALLOWED_ORIGINS", global = true)]
+    pub allowed_origins: Option<String>,
+
+    /// Seconds between WebSocket pings; a client that misses two pongs is disconnected.
+    #[arg(long, env = "WS_PING_INTERVAL_SECONDS", global = true, default_value = DEFAULT_WS_PING_INTERVAL_SECONDS)]
+    pub ws_ping_interval_seconds: String,
+
+    /// Most stored events a WebSocket resume (`since=`) replays; beyond, the client gets a
+    /// `reset` message and reloads through the API.
+    #[arg(long, env = "WS_REPLAY_LIMIT", global = true, default_value = DEFAULT_WS_REPLAY_LIMIT)]
+    pub ws_replay_limit: String,
+
+    /// Events waiting per WebSocket client; a client that falls this far behind is
+    /// disconnected (close 1008) and can resume with `since=`.
+    #[arg(long, env = "WS_SEND_QUEUE_SIZE", global = true, default_value = DEFAULT_WS_SEND_QUEUE_SIZE)]
+    pub ws_send_queue_size: String,
 }
 
 impl Default for Settings {
@@ -184,6 +206,10 @@ impl Default for Settings {
             api_key_cache_ttl_seconds: DEFAULT_API_KEY_CACHE_TTL_SECONDS.to_owned(),
             api_key_failure_cache_ttl_seconds: DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS.to_owned(),
             webhook_max_body_bytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES.to_owned(),
+            allowed_origins: None,
+            ws_ping_interval_seconds: DEFAULT_WS_PING_INTERVAL_SECONDS.to_owned(),
+            ws_replay_limit: DEFAULT_WS_REPLAY_LIMIT.to_owned(),
+            ws_send_queue_size: DEFAULT_WS_SEND_QUEUE_SIZE.to_owned(),
             app_env: None,
             node_env: None,
             log_format: None,

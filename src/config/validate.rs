@@ -12,7 +12,7 @@ use secrecy::{SecretBox, SecretString};
 
 use super::{
     ApiKeyConfig, Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment,
-    HttpConfig, InternalSecret, LogConfig, LogFormat, RedisConfig, Settings,
+    HttpConfig, InternalSecret, LogConfig, LogFormat, RedisConfig, Settings, StreamConfig,
 };
 
 /// The shortest INTERNAL_API_SECRET and SESSION_SECRET production accepts.
@@ -87,6 +87,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
     let webhook_max_body_bytes =
         parse_number(&s.webhook_max_body_bytes, "WEBHOOK_MAX_BODY_BYTES", 1024..=64 * 1024 * 1024, &mut problems)
             .unwrap_or(1 << 20);
+    let streams = stream_config(s, &mut problems);
 
     if !problems.0.is_empty() {
         return Err(ConfigError { environment, problems: problems.0 });
@@ -104,7 +105,31 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         run_migrations,
         api_keys,
         webhook_max_body_bytes,
+        streams,
     })
+}
+
+fn stream_config(s: &Settings, problems: &mut Problems) -> StreamConfig {
+    let allowed_origins = present(&s.allowed_origins).map(|raw| {
+        let origins: Vec<String> =
+            raw.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+        for origin in &origins {
+            let valid = url::Url::parse(origin)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/");
+            if !valid {
+                problems.push("ALLOWED_ORIGINS", format!("{origin:?} is not an origin like https://app.example.com"));
+            }
+        }
+        origins
+    });
+    StreamConfig {
+        allowed_origins,
+        ping_interval: Duration::from_secs(
+            parse_number(&s.ws_ping_interval_seconds, "WS_PING_INTERVAL_SECONDS", 1..=3600, problems).unwrap_or(25),
+        ),
+        replay_limit: parse_number(&s.ws_replay_limit, "WS_REPLAY_LIMIT", 0..=100_000, problems).unwrap_or(1000),
+        send_queue_size: parse_number(&s.ws_send_queue_size, "WS_SEND_QUEUE_SIZE", 1..=65_536, problems).unwrap_or(256),
+    }
 }
 
 fn api_key_config(s: &Settings, problems: &mut Problems) -> ApiKeyConfig {

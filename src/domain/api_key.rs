@@ -17,5 +17,6 @@ mod format;
 mod stored;
 
 pub use check::{KeyCheck, Principal, Rejection};
+pub(crate) use format::random_base62;
 pub use format::{ApiKey, ApiKeyFormatError, KeyEnvironment, KeyHint, KeyId};
 pub use stored::{AuditAction, AuditEvent, KeyState, StoredApiKey, hash_secret, verify_secret};

@@ -4,6 +4,10 @@
 //! event wins. An event newer than every one folded so far sets the other fields; an older
 //! one only fills fields still empty.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
 use chrono::{DateTime, Utc};
 
 use super::webhook::{CallEvent, CallState, Direction, Party, Phase};
@@ -122,25 +126,20 @@ impl CallRecord {
     /// Takes the event's values: all of them if it is the newest, else only where the record
     /// has none yet.
     fn fold_fields(&mut self, e: &CallEvent, ts: i64, newest: bool) {
-        fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>, newest: bool) {
-            if value.is_some() && (newest || slot.is_none()) {
-                slot.clone_from(value);
-            }
-        }
-        take(&mut self.direction, &e.direction, newest);
-        take(&mut self.external_number, &e.external_number, newest);
-        take(&mut self.internal_number, &e.internal_number, newest);
-        take(&mut self.target, &e.target, newest);
-        take(&mut self.contact, &e.contact, newest);
-        take(&mut self.master_call_id, &e.master_call_id, newest);
-        take(&mut self.entry_point_call_id, &e.entry_point_call_id, newest);
-        take(&mut self.operator_call_id, &e.operator_call_id, newest);
-        take(&mut self.rang_at, &e.date_rang_ms.and_then(at), newest);
-        take(&mut self.connected_at, &e.date_connected_ms.and_then(at), newest);
-        take(&mut self.ended_at, &e.date_ended_ms.and_then(at), newest);
-        take(&mut self.was_recorded, &e.was_recorded, newest);
+        fill(&mut self.direction, &e.direction, newest);
+        fill(&mut self.external_number, &e.external_number, newest);
+        fill(&mut self.internal_number, &e.internal_number, newest);
+        fill(&mut self.target, &e.target, newest);
+        fill(&mut self.contact, &e.contact, newest);
+        fill(&mut self.master_call_id, &e.master_call_id, newest);
+        fill(&mut self.entry_point_call_id, &e.entry_point_call_id, newest);
+        fill(&mut self.operator_call_id, &e.operator_call_id, newest);
+        fill(&mut self.rang_at, &e.date_rang_ms.and_then(at), newest);
+        fill(&mut self.connected_at, &e.date_connected_ms.and_then(at), newest);
+        fill(&mut self.ended_at, &e.date_ended_ms.and_then(at), newest);
+        fill(&mut self.was_recorded, &e.was_recorded, newest);
         if let Some(duration) = e.duration_ms.filter(|d| *d > 0) {
-            take(&mut self.duration_ms, &Some(duration), newest);
+            fill(&mut self.duration_ms, &Some(duration), newest);
         }
         if let Some(started) = e.date_started_ms.and_then(at) {
             self.started_at = started;
@@ -160,3 +159,29 @@ impl CallRecord {
 
 #[cfg(test)]
 mod tests;
+
+/// Copies `value` into `slot` when it has one and either `replace` is asked or `slot` is
+/// still empty: how records take what later events tell them.
+pub(crate) fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>, replace: bool) {
+    if value.is_some() && (replace || slot.is_none()) {
+        slot.clone_from(value);
+    }
+}
+
+/// Folds one call event into its app's calls: applied to the call it names, or starting it.
+pub fn fold<K: Eq + Hash>(
+    calls: &mut HashMap<K, CallRecord>,
+    key: K,
+    event: &CallEvent,
+    seq: EventSeq,
+    received_ms: i64,
+) {
+    match calls.entry(key) {
+        Entry::Occupied(mut call) => call.get_mut().apply(event, seq, received_ms),
+        Entry::Vacant(slot) => {
+            if let Some(record) = CallRecord::start(event, seq, received_ms) {
+                slot.insert(record);
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::call::{CallId, EventSeq};
+use super::call::{CallId, EventSeq, fill};
 use super::webhook::{CallEvent, CallState};
 
 /// What one call event says about a voicemail.
@@ -130,11 +130,6 @@ impl Voicemail {
     /// Completes this voicemail with `n`: an upload's link, duration and transcription
     /// replace earlier ones; other fields only fill gaps.
     pub fn merge(&mut self, n: &VoicemailNotice, seq: EventSeq, now: DateTime<Utc>) {
-        fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>, replace: bool) {
-            if value.is_some() && (replace || slot.is_none()) {
-                slot.clone_from(value);
-            }
-        }
         let upload = n.uploaded;
         fill(&mut self.call_id, &n.call_id, false);
         fill(&mut self.recording_id, &n.recording_id, false);

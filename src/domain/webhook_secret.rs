@@ -6,15 +6,15 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use uuid::Uuid;
 
+use super::api_key::random_base62;
 use super::app::AppId;
 use super::crypto::NONCE_LEN;
 
 const SECRET_LEN: usize = 43;
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// A new random secret: 43 base62 characters (256 bits), plain enough for any client.
 pub fn generate_secret(rng: &mut impl Rng) -> String {
-    (0..SECRET_LEN).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
+    random_base62(rng, SECRET_LEN)
 }
 
 /// What may be shown of a secret: its first 4 and last 4 characters.

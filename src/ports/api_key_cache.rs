@@ -1,5 +1,5 @@
 //! ApiKeyCache: checked keys by the SHA-256 of the presented key's secret, so a request with a known
-//! key never pays for argon2. moka in production; a pass-through for tests that need every
+//! key never pays for argon2. A bounded in-memory cache with TTLs in production; a pass-through for tests that need every
 //! check to reach storage.
 
 use std::sync::Arc;
@@ -10,14 +10,19 @@ use futures_util::future::BoxFuture;
 use super::StoreError;
 use crate::domain::api_key::{KeyCheck, KeyId};
 
-/// A cached check, the key id it was made for, and the invalidation generation current when
-/// its load began.
+/// A cached check, the key id it was made for, the invalidation generation current when its
+/// load began, and which stored hash the secret was verified against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedCheck {
     pub check: KeyCheck,
     /// An entry answers only for a presented key with this id.
     pub key_id: KeyId,
     pub generation: u64,
+    /// SHA-256 of the stored PHC string the presented secret matched; `None` when nothing
+    /// matched. A stale entry is reloaded from storage, but argon2 is not run again while
+    /// the stored hash is still this one: an invalidation (a rename, a Redis reconnect)
+    /// then costs each cached key one read, not one argon2.
+    pub verified: Option<[u8; 32]>,
 }
 
 #[async_trait]
@@ -36,7 +41,4 @@ pub trait ApiKeyCache: Send + Sync {
 
     /// Drops the entry for `fingerprint`.
     async fn invalidate(&self, fingerprint: &[u8; 32]);
-
-    /// Drops every entry.
-    fn invalidate_all(&self);
 }

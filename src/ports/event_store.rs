@@ -110,13 +110,14 @@ pub const MAX_CALL_EVENTS: u32 = 1000;
 
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Appends `batch` for `app_id` atomically, in order. Each event whose dedup key the
-    /// app already has (stored before, or earlier in the batch) is `Duplicate`; each new one
-    /// gets the app's next sequence number, gap-free and in commit order, and is folded into
-    /// its call (state machine) and voicemail, in the same transaction. Concurrent appends
-    /// for one app serialize; duplicates never make a second row, whatever the timing.
-    /// Storage trouble is `Unavailable` and nothing is stored.
-    async fn append(&self, app_id: AppId, batch: &[IncomingEvent]) -> Result<Vec<Appended>, StoreError>;
+    /// Appends `batch` atomically, in order; each entry names the app it is for (one batch
+    /// may mix apps). An event whose dedup key its app already has (stored before, or
+    /// earlier in the batch) is `Duplicate`; each new one gets its app's next sequence
+    /// number, gap-free and in commit order per app, and is folded into its call (state
+    /// machine) and voicemail, in the same transaction. Concurrent appends for one app
+    /// serialize; duplicates never make a second row, whatever the timing. Storage trouble
+    /// is `Unavailable` and nothing is stored.
+    async fn append(&self, batch: &[(AppId, IncomingEvent)]) -> Result<Vec<Appended>, StoreError>;
 
     /// Keeps an event no app claimed; `false` when it was kept before (same dedup key).
     async fn append_unrouted(&self, event: &IncomingEvent) -> Result<bool, StoreError>;

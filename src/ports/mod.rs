@@ -7,9 +7,11 @@ mod api_key_repository;
 mod app_repository;
 mod clock;
 mod error;
+mod event_bus;
 mod event_store;
 mod health;
 mod key_invalidation;
+mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;
 
@@ -18,11 +20,13 @@ pub use api_key_repository::{ApiKeyRepository, CurrentKeys, Issued};
 pub use app_repository::{AppCursor, AppRepository};
 pub use clock::Clock;
 pub use error::StoreError;
+pub use event_bus::{BusMessage, EventBus};
 pub use event_store::{
     Appended, CallCursor, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, StoredEvent, UnroutedEvent,
     VoicemailCursor, VoicemailFilter,
 };
 pub use health::HealthProbe;
 pub use key_invalidation::{Invalidation, KeyInvalidation};
+pub use session_store::SessionStore;
 pub use user_mapping_repository::{InsertMappingError, UserMappingRepository};
 pub use webhook_secret_repository::{MAX_LISTED_SECRETS, WebhookSecretRepository};

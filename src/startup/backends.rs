@@ -12,18 +12,18 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
 use crate::adapters::memory::{
-    InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository, MemoryEventStore,
-    MemoryUserMappingRepository, MemoryWebhookSecretRepository,
+    InProcessEventBus, InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository, MemoryEventStore,
+    MemorySessionStore, MemoryUserMappingRepository, MemoryWebhookSecretRepository,
 };
 use crate::adapters::postgres::{
     self, PgApiKeyRepository, PgAppRepository, PgEventStore, PgHealthProbe, PgUserMappingRepository,
     PgWebhookSecretRepository,
 };
-use crate::adapters::redis::{RedisClients, RedisHealthProbe, RedisKeyInvalidation};
+use crate::adapters::redis::{RedisClients, RedisEventBus, RedisHealthProbe, RedisKeyInvalidation, RedisSessionStore};
 use crate::config::{Config, DatabaseConfig, DatabaseTarget, RedisConfig};
 use crate::ports::{
-    ApiKeyRepository, AppRepository, EventStore, HealthProbe, KeyInvalidation, UserMappingRepository,
-    WebhookSecretRepository,
+    ApiKeyRepository, AppRepository, EventBus, EventStore, HealthProbe, KeyInvalidation, SessionStore,
+    UserMappingRepository, WebhookSecretRepository,
 };
 
 /// The connected adapters behind every port.
@@ -35,6 +35,8 @@ pub struct Backends {
     pub user_mappings: Arc<dyn UserMappingRepository>,
     pub webhook_secrets: Arc<dyn WebhookSecretRepository>,
     pub key_invalidation: Arc<dyn KeyInvalidation>,
+    pub event_bus: Arc<dyn EventBus>,
+    pub sessions: Arc<dyn SessionStore>,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub postgres: Option<PgPool>,
     pub redis: Option<RedisClients>,
@@ -50,6 +52,8 @@ impl Backends {
             user_mappings: Arc::new(MemoryUserMappingRepository::new()),
             webhook_secrets: Arc::new(MemoryWebhookSecretRepository::new()),
             key_invalidation: Arc::new(InProcessKeyInvalidation::new()),
+            event_bus: Arc::new(InProcessEventBus::new()),
+            sessions: Arc::new(MemorySessionStore::new()),
             probes: Vec::new(),
             postgres: None,
             redis: None,
@@ -71,6 +75,8 @@ impl Backends {
     /// Replaces the cross-instance ports with Redis adapters.
     pub async fn with_redis(mut self, redis: RedisClients) -> anyhow::Result<Self> {
         self.key_invalidation = Arc::new(RedisKeyInvalidation::start(redis.clone()).await?);
+        self.event_bus = Arc::new(RedisEventBus::new(redis.clone()));
+        self.sessions = Arc::new(RedisSessionStore::new(redis.clone()));
         self.probes.push(Arc::new(RedisHealthProbe(redis.pool.clone())));
         self.redis = Some(redis);
         Ok(self)

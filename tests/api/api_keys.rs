@@ -168,7 +168,10 @@ async fn a_hundred_concurrent_first_requests_cost_one_argon2(backend: Backend) {
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
     assert_eq!(app.metric("api_key_argon2_verifications_total").await, 1.0);
     assert_eq!(app.metric(r#"api_key_auth_total{outcome="ok"}"#).await, 100.0);
-    assert_eq!(app.metric(r#"api_key_cache_total{result="miss"}"#).await, 1.0);
+    // Misses may be two: the rotation's own notice can come back through Redis after the
+    // first load began, which stales that load. The reload reads storage, not argon2.
+    let misses = app.metric(r#"api_key_cache_total{result="miss"}"#).await;
+    assert!((1.0..=2.0).contains(&misses), "{misses} misses");
 }
 
 /// Polls `instance` until `key` gets `want`, for at most `within`; the time it took.

@@ -5,6 +5,7 @@
 mod dialpad;
 mod helpers;
 mod infra;
+mod ws_client;
 
 mod api_keys;
 mod app_api;
@@ -17,5 +18,7 @@ mod https;
 mod internal_auth;
 mod openapi;
 mod shutdown;
+mod streams;
+mod use_cases;
 mod user_mappings;
 mod webhooks;

@@ -77,6 +77,7 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .hoop(middleware::api_key_auth::require_api_key)
         .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
         .push(Router::with_path("me").get(routes::me::me))
+        .push(Router::with_path("ws-ticket").post(routes::streams::issue_ticket))
         .push(
             Router::with_path("calls")
                 .get(routes::calls::list_calls)
@@ -94,6 +95,7 @@ pub fn api_router(settings: &HttpSettings) -> Router {
     Router::new()
         .push(webhooks)
         .push(app_api)
+        .push(Router::with_path("ws").get(routes::streams::connect))
         .push(internal)
         .push(
             Router::with_path("health")

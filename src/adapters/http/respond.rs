@@ -1,7 +1,8 @@
-//! Success responses beyond salvo's `Json` (200): 201 Created and 204 No Content, each
-//! documenting its own status in the OpenAPI description.
+//! Success responses beyond salvo's `Json` (200): 201 Created, 201 for secrets shown once,
+//! and 204 No Content, each documenting its own status in the OpenAPI description.
 
 use salvo::http::StatusCode;
+use salvo::http::header::{CACHE_CONTROL, HeaderValue};
 use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
 use serde::Serialize;
@@ -22,6 +23,23 @@ impl<T: ToSchema> EndpointOutRegister for Created<T> {
         operation
             .responses
             .insert("201", oapi::Response::new("Created").add_content("application/json", oapi::Content::new(schema)));
+    }
+}
+
+/// 201 with a JSON body holding a secret shown this once (an API key, a webhook secret, a
+/// ticket): `Cache-Control: no-store`, so no proxy or browser cache keeps it.
+pub struct ShownOnce<T>(pub T);
+
+impl<T: Serialize + Send> Scribe for ShownOnce<T> {
+    fn render(self, res: &mut Response) {
+        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Created(self.0).render(res);
+    }
+}
+
+impl<T: ToSchema> EndpointOutRegister for ShownOnce<T> {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        Created::<T>::register(components, operation);
     }
 }
 

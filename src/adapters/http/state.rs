@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use salvo::Depot;
 
+use crate::adapters::ws::Connections;
 use crate::app::api_keys::{ApiKeys, Authenticator};
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
+use crate::app::realtime::Realtime;
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::Webhooks;
 use crate::config::Environment;
@@ -27,6 +29,11 @@ pub struct Services {
     pub webhooks: Webhooks,
     pub mappings: UserMappings,
     pub queries: Queries,
+    pub realtime: Realtime,
+    /// The open WebSocket connections (closed with 1001 on shutdown).
+    pub connections: Connections,
+    /// Origins allowed to open /ws; `None`: any.
+    pub allowed_origins: Option<Vec<String>>,
     pub webhook_max_body_bytes: usize,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub metrics: Metrics,

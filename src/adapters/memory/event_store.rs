@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::app::AppId;
-use crate::domain::call::{CallId, CallRecord, EventSeq};
+use crate::domain::call::{self, CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::voicemail::{self, Voicemail, VoicemailNotice};
 use crate::ports::{
@@ -57,11 +57,12 @@ fn targets(filter: &Option<Vec<i64>>, target: Option<i64>) -> bool {
 
 #[async_trait]
 impl EventStore for MemoryEventStore {
-    async fn append(&self, app_id: AppId, batch: &[IncomingEvent]) -> Result<Vec<Appended>, StoreError> {
+    async fn append(&self, batch: &[(AppId, IncomingEvent)]) -> Result<Vec<Appended>, StoreError> {
         let mut state = self.lock();
-        let log = state.apps.entry(app_id).or_default();
         let mut results = Vec::with_capacity(batch.len());
-        for incoming in batch {
+        for (app_id, incoming) in batch {
+            let app_id = *app_id;
+            let log = state.apps.entry(app_id).or_default();
             if !log.dedup.insert(incoming.dedup_key.clone()) {
                 results.push(Appended::Duplicate);
                 continue;
@@ -71,14 +72,7 @@ impl EventStore for MemoryEventStore {
             let received_ms = incoming.received_at.timestamp_millis();
             if let Some(call) = &incoming.event.call {
                 if let Some(id) = call.call_id {
-                    match log.calls.get_mut(&id) {
-                        Some(record) => record.apply(call, seq, received_ms),
-                        None => {
-                            if let Some(record) = CallRecord::start(call, seq, received_ms) {
-                                log.calls.insert(id, record);
-                            }
-                        }
-                    }
+                    call::fold(&mut log.calls, id, call, seq, received_ms);
                 }
                 if let Some(notice) = VoicemailNotice::from_call_event(call) {
                     voicemail::fold(&mut log.voicemails, &notice, seq, incoming.received_at, Uuid::new_v4());

@@ -2,10 +2,10 @@
 //! notices) gets `All`, so nothing stale survives.
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
+use crate::adapters::broadcast::stream_of;
 use crate::domain::app::AppId;
 use crate::ports::{Invalidation, KeyInvalidation};
 
@@ -25,18 +25,6 @@ impl InProcessKeyInvalidation {
     }
 }
 
-/// A broadcast receiver as a stream; a lag becomes `All`.
-fn notices(rx: broadcast::Receiver<Invalidation>) -> BoxStream<'static, Invalidation> {
-    stream::unfold(rx, |mut rx| async move {
-        match rx.recv().await {
-            Ok(notice) => Some((notice, rx)),
-            Err(broadcast::error::RecvError::Lagged(_)) => Some((Invalidation::All, rx)),
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
-    })
-    .boxed()
-}
-
 #[async_trait]
 impl KeyInvalidation for InProcessKeyInvalidation {
     async fn publish(&self, app: AppId) -> Result<(), anyhow::Error> {
@@ -46,6 +34,7 @@ impl KeyInvalidation for InProcessKeyInvalidation {
     }
 
     fn subscribe(&self) -> BoxStream<'static, Invalidation> {
-        notices(self.tx.subscribe())
+        // A lag becomes `All`.
+        stream_of(self.tx.subscribe(), Invalidation::All, Some)
     }
 }

@@ -5,15 +5,19 @@
 mod api_key_repository;
 mod app_repository;
 mod clock;
+mod event_bus;
 mod event_store;
 mod key_invalidation;
+mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;
 
 pub use api_key_repository::MemoryApiKeyRepository;
 pub use app_repository::MemoryAppRepository;
 pub use clock::ManualClock;
+pub use event_bus::InProcessEventBus;
 pub use event_store::MemoryEventStore;
 pub use key_invalidation::InProcessKeyInvalidation;
+pub use session_store::MemorySessionStore;
 pub use user_mapping_repository::MemoryUserMappingRepository;
 pub use webhook_secret_repository::MemoryWebhookSecretRepository;

@@ -119,12 +119,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
             .await
             .map_err(store_error)?;
         let mut retired = revoke_in_state(&mut tx, new.app_id, &[KeyState::Grace], now).await?;
-        let had_active: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_keys WHERE app_id = $1 AND state = 'active')")
-                .bind(new.app_id.as_uuid())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(store_error)?;
+        let mut had_active = false;
         let previous = match grace_until {
             Some(until) => {
                 let row: Option<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -139,10 +134,14 @@ impl ApiKeyRepository for PgApiKeyRepository {
                 row.map(StoredApiKey::try_from).transpose()?
             }
             None => {
-                retired.extend(revoke_in_state(&mut tx, new.app_id, &[KeyState::Active], now).await?);
+                let active = revoke_in_state(&mut tx, new.app_id, &[KeyState::Active], now).await?;
+                had_active = !active.is_empty();
+                retired.extend(active);
                 None
             }
         };
+        // The active key (at most one) was either moved to grace or revoked just above.
+        had_active |= previous.is_some();
         sqlx::query(
             "INSERT INTO api_keys (key_id, app_id, secret_hash, hint, state, created_at)
              VALUES ($1, $2, $3, $4, 'active', $5)",

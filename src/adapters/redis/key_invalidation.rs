@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use fred::prelude::*;
-use futures_util::StreamExt;
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
 use super::{Delivery, RedisClients};
+use crate::adapters::broadcast::stream_of;
 use crate::domain::app::AppId;
 use crate::ports::{Invalidation, KeyInvalidation};
 
@@ -46,19 +46,6 @@ impl KeyInvalidation for RedisKeyInvalidation {
     }
 
     fn subscribe(&self) -> BoxStream<'static, Invalidation> {
-        stream::unfold(self.deliveries.resubscribe(), |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(delivery) => {
-                        if let Some(notice) = to_notice(delivery) {
-                            return Some((notice, rx));
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => return Some((Invalidation::All, rx)),
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })
-        .boxed()
+        stream_of(self.deliveries.resubscribe(), Invalidation::All, to_notice)
     }
 }

@@ -4,9 +4,13 @@
 //! instead of hanging requests. Every key and channel carries the configured prefix.
 
 mod client;
+mod event_bus;
 mod key_invalidation;
 mod pubsub;
+mod session_store;
 
 pub use client::{RedisClients, RedisHealthProbe};
+pub use event_bus::RedisEventBus;
 pub use key_invalidation::RedisKeyInvalidation;
 pub use pubsub::{Delivery, RedisPubSub};
+pub use session_store::RedisSessionStore;

@@ -18,6 +18,11 @@ impl KeyAnnouncer {
         Self { invalidation, generations }
     }
 
+    /// The generations this announcer moves.
+    pub fn generations(&self) -> &Arc<Generations> {
+        &self.generations
+    }
+
     /// Call after the change is committed. A failed publish is logged, not returned: the
     /// change stands, and other instances drop their entries when the cache TTL ends.
     pub async fn app_changed(&self, app: AppId) {

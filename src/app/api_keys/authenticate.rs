@@ -3,7 +3,8 @@
 //! on a blocking thread under a bound on concurrent verifications, and concurrent misses
 //! for one key share one verification. Failures are cached briefly too, so a flood of one
 //! wrong key costs one argon2. A cached check older than its app's last invalidation is
-//! reloaded, never served.
+//! reloaded, never served; the reload reads storage again but skips argon2 when the stored
+//! hash is the one this secret already matched.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use metrics::Counter;
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use super::{Generations, LastUsed};
@@ -123,16 +125,21 @@ impl Authenticator {
             return Err(AuthError::Rejected(Rejection::Unknown));
         }
         let fingerprint = key.fingerprint();
+        // What a stale entry knows: which stored hash this key's secret already matched.
+        let mut verified = None;
         if let Some(cached) = self.cache.get(&fingerprint).await
             && cached.key_id == *key.key_id()
-            && !self.generations.is_stale(&cached)
         {
-            self.metrics.cache_hits.increment(1);
-            return conclude(&cached.check, now);
+            if !self.generations.is_stale(&cached) {
+                self.metrics.cache_hits.increment(1);
+                return conclude(&cached.check, now);
+            }
+            verified = cached.verified;
+            self.drop_if_current(&fingerprint, &cached).await;
         }
         for _ in 0..STALE_RETRIES {
             let loaded = Arc::new(AtomicBool::new(false));
-            let load = self.load(key.clone(), loaded.clone()).boxed();
+            let load = self.load(key.clone(), verified, loaded.clone()).boxed();
             let cached = self.cache.get_or_load(fingerprint, load).await?;
             if loaded.load(Ordering::SeqCst) {
                 self.metrics.cache_misses.increment(1);
@@ -140,19 +147,31 @@ impl Authenticator {
                 self.metrics.cache_hits.increment(1);
             }
             if cached.key_id != *key.key_id() || self.generations.is_stale(&cached) {
-                self.cache.invalidate(&fingerprint).await;
+                if cached.key_id == *key.key_id() {
+                    verified = verified.or(cached.verified);
+                }
+                self.drop_if_current(&fingerprint, &cached).await;
                 continue;
             }
             return conclude(&cached.check, now);
         }
-        let fresh = self.load(key, Arc::new(AtomicBool::new(false))).await?;
+        let fresh = self.load(key, verified, Arc::new(AtomicBool::new(false))).await?;
         conclude(&fresh.check, now)
+    }
+
+    /// Drops the stale entry `seen` unless another request already replaced it: a request
+    /// that waited on a stale load must not throw away the fresh entry loaded since.
+    async fn drop_if_current(&self, fingerprint: &[u8; 32], seen: &Arc<CachedCheck>) {
+        if self.cache.get(fingerprint).await.is_some_and(|current| Arc::ptr_eq(&current, seen)) {
+            self.cache.invalidate(fingerprint).await;
+        }
     }
 
     /// Checks `key` against storage. Runs once per cache miss, whoever waits for it.
     fn load(
         &self,
         key: ApiKey,
+        verified: Option<[u8; 32]>,
         loaded: Arc<AtomicBool>,
     ) -> impl Future<Output = Result<CachedCheck, StoreError>> + Send + 'static {
         let this = self.clone();
@@ -160,38 +179,47 @@ impl Authenticator {
             loaded.store(true, Ordering::SeqCst);
             // Recorded before reading storage: an invalidation from here on makes this stale.
             let generation = this.generations.current();
-            let check = this.check_in_storage(&key).await?;
-            Ok(CachedCheck { check, key_id: key.key_id().clone(), generation })
+            let (check, verified) = this.check_in_storage(&key, verified).await?;
+            Ok(CachedCheck { check, key_id: key.key_id().clone(), generation, verified })
         }
     }
 
-    async fn check_in_storage(&self, key: &ApiKey) -> Result<KeyCheck, StoreError> {
+    /// The check, and the digest of the stored hash the secret matched (if any). argon2 runs
+    /// unless `verified` says this secret already matched the hash stored now.
+    async fn check_in_storage(
+        &self,
+        key: &ApiKey,
+        verified: Option<[u8; 32]>,
+    ) -> Result<(KeyCheck, Option<[u8; 32]>), StoreError> {
         let Some(stored) = self.keys.find(key.key_id()).await? else {
-            return Ok(KeyCheck::Rejected(Rejection::Unknown));
+            return Ok((KeyCheck::Rejected(Rejection::Unknown), None));
         };
-        if !self.verify(key.secret(), &stored.secret_hash).await? {
-            return Ok(KeyCheck::Rejected(Rejection::Mismatch));
+        let digest: [u8; 32] = Sha256::digest(stored.secret_hash.as_bytes()).into();
+        if verified != Some(digest) && !self.verify(key.secret(), &stored.secret_hash).await? {
+            return Ok((KeyCheck::Rejected(Rejection::Mismatch), None));
         }
+        let verified = Some(digest);
         let now = self.clock.now();
         if !stored.is_usable_at(now) {
             let reason = match stored.state {
                 KeyState::Revoked => Rejection::Revoked,
                 KeyState::Active | KeyState::Grace | KeyState::Expired => Rejection::Expired,
             };
-            return Ok(KeyCheck::Rejected(reason));
+            return Ok((KeyCheck::Rejected(reason), verified));
         }
         let Some(app) = self.apps.get(stored.app_id).await? else {
-            return Ok(KeyCheck::Rejected(Rejection::Unknown));
+            return Ok((KeyCheck::Rejected(Rejection::Unknown), verified));
         };
         if !app.is_active {
-            return Ok(KeyCheck::Inactive(app.id));
+            return Ok((KeyCheck::Inactive(app.id), verified));
         }
-        Ok(KeyCheck::Valid(Arc::new(Principal {
+        let principal = Principal {
             app_id: app.id,
             app_name: app.name,
             key_id: stored.key_id.clone(),
             usable_until: stored.usable_until(),
-        })))
+        };
+        Ok((KeyCheck::Valid(Arc::new(principal)), verified))
     }
 
     /// argon2id verification on a blocking thread, at most N at a time.

@@ -44,16 +44,27 @@ impl Generations {
     }
 
     /// Whether an invalidation that concerns this check happened after its load began.
+    /// Rejections depend on no app: only a "drop everything" stales them.
     pub fn is_stale(&self, cached: &CachedCheck) -> bool {
-        // Fast path: nothing at all was invalidated since the load began.
-        if self.counter.load(Ordering::SeqCst) == cached.generation {
+        match cached.check.depends_on() {
+            Some(app) => self.changed_since(app, cached.generation),
+            None => {
+                self.counter.load(Ordering::SeqCst) != cached.generation
+                    && self.all.load(Ordering::SeqCst) > cached.generation
+            }
+        }
+    }
+
+    /// Whether `app` (or everything) was invalidated after `generation` was current.
+    pub fn changed_since(&self, app: AppId, generation: u64) -> bool {
+        // Fast path: nothing at all was invalidated since.
+        if self.counter.load(Ordering::SeqCst) == generation {
             return false;
         }
-        if self.all.load(Ordering::SeqCst) > cached.generation {
+        if self.all.load(Ordering::SeqCst) > generation {
             return true;
         }
-        let Some(app) = cached.check.depends_on() else { return false };
-        self.apps.read().expect("generations poisoned").get(&app).is_some_and(|&g| g > cached.generation)
+        self.apps.read().expect("generations poisoned").get(&app).is_some_and(|&g| g > generation)
     }
 }
 
@@ -67,7 +78,7 @@ mod tests {
     }
 
     fn inactive(app: AppId, generation: u64) -> CachedCheck {
-        CachedCheck { check: KeyCheck::Inactive(app), key_id: key_id(), generation }
+        CachedCheck { check: KeyCheck::Inactive(app), key_id: key_id(), generation, verified: None }
     }
 
     #[test]
@@ -87,13 +98,21 @@ mod tests {
     fn dropping_everything_stales_every_check_but_rejections_never_go_stale() {
         let g = Generations::new();
         let loaded = inactive(AppId::generate(), g.current());
-        let rejected =
-            CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
+        let rejected = CachedCheck {
+            check: KeyCheck::Rejected(Rejection::Revoked),
+            key_id: key_id(),
+            generation: g.current(),
+            verified: None,
+        };
         g.bump_all();
         assert!(g.is_stale(&loaded));
         assert!(g.is_stale(&rejected), "after a possible loss everything reloads");
-        let later =
-            CachedCheck { check: KeyCheck::Rejected(Rejection::Revoked), key_id: key_id(), generation: g.current() };
+        let later = CachedCheck {
+            check: KeyCheck::Rejected(Rejection::Revoked),
+            key_id: key_id(),
+            generation: g.current(),
+            verified: None,
+        };
         g.bump_app(AppId::generate());
         assert!(!g.is_stale(&later));
     }

@@ -7,16 +7,17 @@ use futures_util::stream::BoxStream;
 use tokio_util::sync::CancellationToken;
 
 use super::Generations;
-use crate::ports::{ApiKeyCache, Invalidation};
+use crate::ports::Invalidation;
 
 /// Runs until `stop`: each app notice stales that app's cached checks; `All` (after a
-/// reconnect, when notices may have been lost) empties the cache. `notices` comes from
-/// [`KeyInvalidation::subscribe`](crate::ports::KeyInvalidation::subscribe), called before
-/// the server accepts requests so that no notice falls between the two.
+/// reconnect, when notices may have been lost) stales every cached check. Stale entries
+/// stay in the cache only so that their reload can skip argon2 (see
+/// [`CachedCheck::verified`](crate::ports::CachedCheck::verified)); they are never served.
+/// `notices` comes from [`KeyInvalidation::subscribe`](crate::ports::KeyInvalidation::subscribe),
+/// called before the server accepts requests so that no notice falls between the two.
 pub async fn apply_invalidations(
     mut notices: BoxStream<'static, Invalidation>,
     generations: Arc<Generations>,
-    cache: Arc<dyn ApiKeyCache>,
     stop: CancellationToken,
 ) {
     loop {
@@ -26,10 +27,7 @@ pub async fn apply_invalidations(
         };
         match notice {
             Some(Invalidation::App(app)) => generations.bump_app(app),
-            Some(Invalidation::All) => {
-                generations.bump_all();
-                cache.invalidate_all();
-            }
+            Some(Invalidation::All) => generations.bump_all(),
             None => return,
         }
     }

@@ -12,8 +12,6 @@ mod last_used;
 mod listener;
 mod revoke;
 mod status;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 

@@ -24,10 +24,4 @@ impl Apps {
     pub async fn get(&self, id: AppId) -> Result<App, AppLookupError> {
         self.repo.get(id).await?.ok_or(AppLookupError::NotFound)
     }
-
-    /// The app with this id if it exists and is active.
-    pub async fn require_active(&self, id: AppId) -> Result<App, AppLookupError> {
-        let app = self.get(id).await?;
-        if app.is_active { Ok(app) } else { Err(AppLookupError::Inactive) }
-    }
 }

@@ -1,7 +1,8 @@
 //! Apps use cases: create, list, read, update. The admin API (/internal/apps) is their only
-//! caller; other capabilities use [`Apps::require_active`] to refuse inactive tenants.
+//! caller; other capabilities use [`Apps::cached_active`] to refuse inactive tenants.
 
 mod create;
+mod directory;
 mod get;
 mod list;
 mod update;
@@ -21,10 +22,11 @@ pub struct Apps {
     clock: Arc<dyn Clock>,
     /// An app's name and active flag are part of every cached key check: changes are announced.
     announcer: KeyAnnouncer,
+    directory: Arc<directory::Directory>,
 }
 
 impl Apps {
     pub fn new(repo: Arc<dyn AppRepository>, clock: Arc<dyn Clock>, announcer: KeyAnnouncer) -> Self {
-        Self { repo, clock, announcer }
+        Self { repo, clock, announcer, directory: Arc::default() }
     }
 }

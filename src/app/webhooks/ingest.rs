@@ -33,10 +33,7 @@ impl Webhooks {
         body: &[u8],
         signature: Option<&str>,
     ) -> Result<IngestOutcome, IngestError> {
-        let app = self.apps.get(app_id).await?.ok_or(IngestError::AppNotFound)?;
-        if !app.is_active {
-            return Err(IngestError::AppInactive);
-        }
+        self.apps.cached_active(app_id).await?;
         let verified = self.verify_for_app(app_id, body, signature).await?;
         self.metrics.verified.increment(1);
         let incoming = self.prepare(&verified.payload);

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use tracing::instrument;
 
 use super::{IngestError, IngestOutcome, Webhooks};
+use crate::app::apps::AppLookupError;
 use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::webhook::{SignatureError, verify};
 use crate::ports::Appended;
@@ -36,8 +37,10 @@ impl Webhooks {
         let mut apps = Vec::new();
         if let Some(user) = incoming.event.target_id.and_then(|id| DialpadUserId::new(id).ok()) {
             for app_id in self.mappings.apps_for(user).await? {
-                if self.apps.get(app_id).await?.is_some_and(|app| app.is_active) {
-                    apps.push(app_id);
+                match self.apps.cached_active(app_id).await {
+                    Ok(_) => apps.push(app_id),
+                    Err(AppLookupError::NotFound | AppLookupError::Inactive) => {}
+                    Err(AppLookupError::Store(err)) => return Err(IngestError::Store(err)),
                 }
             }
         }
@@ -46,12 +49,16 @@ impl Webhooks {
             tracing::info!(target_id = ?incoming.event.target_id, new, "webhook claimed by no app: kept as unrouted");
             return Ok(IngestOutcome::Unrouted { new });
         }
-        let mut stored = Vec::new();
-        for app_id in apps {
-            if let Appended::Stored(event) = self.writer.append(app_id, incoming.clone()).await? {
-                stored.push(event);
-            }
-        }
+        // Queued together, so they share one transaction rather than committing in turn.
+        let appends = apps.into_iter().map(|app_id| self.writer.append(app_id, incoming.clone()));
+        let stored: Vec<_> = futures_util::future::try_join_all(appends)
+            .await?
+            .into_iter()
+            .filter_map(|appended| match appended {
+                Appended::Stored(event) => Some(event),
+                Appended::Duplicate => None,
+            })
+            .collect();
         Ok(if stored.is_empty() { IngestOutcome::Duplicate } else { IngestOutcome::Stored(stored) })
     }
 }

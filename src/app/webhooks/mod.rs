@@ -15,8 +15,9 @@ use secrecy::SecretBox;
 pub use secrets::{IssuedSecret, SecretSet, WebhookSecretError, WebhookSecrets};
 pub use writer::EventWriter;
 
+use crate::app::apps::{AppLookupError, Apps};
 use crate::domain::webhook::{EventKind, SignatureError, dedup_key, parse};
-use crate::ports::{AppRepository, Clock, EventStore, IncomingEvent, StoreError, StoredEvent, UserMappingRepository};
+use crate::ports::{Clock, EventStore, IncomingEvent, StoreError, StoredEvent, UserMappingRepository};
 
 /// What ingesting a webhook did.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +43,16 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+impl From<AppLookupError> for IngestError {
+    fn from(err: AppLookupError) -> Self {
+        match err {
+            AppLookupError::NotFound => Self::AppNotFound,
+            AppLookupError::Inactive => Self::AppInactive,
+            AppLookupError::Store(err) => Self::Store(err),
+        }
+    }
+}
+
 /// Counters and timings of the ingest path, registered once by the wiring.
 #[derive(Clone)]
 pub struct WebhookMetrics {
@@ -60,7 +71,7 @@ pub struct WebhookMetrics {
 /// The webhook capability.
 #[derive(Clone)]
 pub struct Webhooks {
-    apps: Arc<dyn AppRepository>,
+    apps: Apps,
     mappings: Arc<dyn UserMappingRepository>,
     store: Arc<dyn EventStore>,
     writer: EventWriter,
@@ -74,7 +85,7 @@ pub struct Webhooks {
 impl Webhooks {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        apps: Arc<dyn AppRepository>,
+        apps: Apps,
         mappings: Arc<dyn UserMappingRepository>,
         store: Arc<dyn EventStore>,
         writer: EventWriter,

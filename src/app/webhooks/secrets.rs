@@ -105,10 +105,21 @@ impl WebhookSecrets {
         Ok(IssuedSecret { id: sealed.id, hint: sealed.hint, secret, created_at: now, previous_expire_at })
     }
 
-    /// The app's secrets (hints only), newest first.
-    pub async fn list(&self, app_id: AppId) -> Result<Vec<SealedSecret>, WebhookSecretError> {
+    /// The app's secrets (hints only), newest first, each with whether webhooks signed with
+    /// it are accepted now.
+    pub async fn list(&self, app_id: AppId) -> Result<Vec<(SealedSecret, bool)>, WebhookSecretError> {
         self.apps.get(app_id).await?.ok_or(WebhookSecretError::AppNotFound)?;
-        Ok(self.repo.list(app_id).await?)
+        let now = self.clock.now();
+        Ok(self
+            .repo
+            .list(app_id)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let valid = s.is_usable_at(now);
+                (s, valid)
+            })
+            .collect())
     }
 
     /// The app's current secrets, decrypted. `reload` asks the store again unless it was

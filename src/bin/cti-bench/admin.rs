@@ -45,3 +45,12 @@ impl Admin {
         Ok(issued["api_key"].as_str().context("api_key")?.to_owned())
     }
 }
+
+impl Admin {
+    /// Generates the app's webhook secret; the secret.
+    pub async fn webhook_secret(&self, app_id: &str) -> anyhow::Result<String> {
+        let path = format!("/internal/apps/{app_id}/webhook-secret");
+        let issued = self.call(reqwest::Method::POST, &path, json!({}), 201).await?;
+        Ok(issued["secret"].as_str().context("secret")?.to_owned())
+    }
+}

@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 /// User + system CPU time of a process, in clock ticks (1/100 s on Linux).
-fn cpu_ticks(pid: u32) -> Option<u64> {
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)

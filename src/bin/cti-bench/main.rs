@@ -3,8 +3,10 @@
 //! Markdown table for BENCHMARKS.md. Run the server in release mode; see BENCHMARKS.md.
 
 mod admin;
+mod ingest;
 mod keys;
 mod load;
+mod ws;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +30,10 @@ enum Command {
     /// GET /api/me with a cached key against GET /health on the same server, and the cost
     /// of a cold (uncached) key verification.
     Keys(keys::Args),
+    /// Webhook ingest: distinct signed events posted concurrently over one or many apps.
+    Ingest(ingest::Args),
+    /// Live delivery: many WebSocket clients on one instance, webhooks posted to another.
+    Ws(ws::Args),
 }
 
 #[tokio::main]
@@ -36,5 +42,7 @@ async fn main() -> anyhow::Result<()> {
     let admin = admin::Admin::new(&cli.url, &cli.secret);
     match cli.command {
         Command::Keys(args) => keys::run(&admin, args).await,
+        Command::Ingest(args) => ingest::run(&admin, args).await,
+        Command::Ws(args) => ws::run(&admin, args).await,
     }
 }

@@ -174,7 +174,8 @@ fn is_base62(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn random_base62(rng: &mut impl Rng, len: usize) -> String {
+/// `len` random base62 characters (also for webhook secrets).
+pub(crate) fn random_base62(rng: &mut impl Rng, len: usize) -> String {
     (0..len).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
 }
 

@@ -164,7 +164,8 @@ fn call_event(v: &Value) -> CallEvent {
     }
 }
 
-fn party(v: &Value) -> Option<Party> {
+/// A party object (target, contact); `None` when it has none of the fields.
+pub(crate) fn party(v: &Value) -> Option<Party> {
     let party = Party {
         id: int(v, "id"),
         kind: text(v, "type"),

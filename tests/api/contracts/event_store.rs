@@ -43,6 +43,26 @@ fn seqs(results: &[Appended]) -> Vec<Option<i64>> {
         .collect()
 }
 
+/// Appending for one app only.
+trait AppendFor {
+    async fn append_for(
+        &self,
+        app: AppId,
+        events: &[IncomingEvent],
+    ) -> Result<Vec<Appended>, cti_server::ports::StoreError>;
+}
+
+impl AppendFor for Arc<dyn EventStore> {
+    async fn append_for(
+        &self,
+        app: AppId,
+        events: &[IncomingEvent],
+    ) -> Result<Vec<Appended>, cti_server::ports::StoreError> {
+        let batch: Vec<(AppId, IncomingEvent)> = events.iter().map(|e| (app, e.clone())).collect();
+        self.append(&batch).await
+    }
+}
+
 async fn new_app(apps: &dyn AppRepository) -> AppId {
     let app = App::new(AppId::generate(), AppName::parse("events").unwrap(), at(0));
     apps.insert(&app).await.unwrap();
@@ -58,19 +78,19 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
     // sequence numbers are consecutive per app.
     let ringing = call(1, "ringing", 10, json!({}));
     let results =
-        store.append(app, &[ringing.clone(), ringing.clone(), call(1, "connected", 20, json!({}))]).await.unwrap();
+        store.append_for(app, &[ringing.clone(), ringing.clone(), call(1, "connected", 20, json!({}))]).await.unwrap();
     assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
     let results = store
-        .append(app, &[ringing.clone(), call(1, "hangup", 90, json!({"date_ended": 1_750_000_000_090i64}))])
+        .append_for(app, &[ringing.clone(), call(1, "hangup", 90, json!({"date_ended": 1_750_000_000_090i64}))])
         .await
         .unwrap();
     assert_eq!(seqs(&results), [None, Some(3)]);
-    assert_eq!(seqs(&store.append(app, std::slice::from_ref(&ringing)).await.unwrap()), [None]);
-    assert_eq!(seqs(&store.append(other, std::slice::from_ref(&ringing)).await.unwrap()), [Some(1)], "per app");
+    assert_eq!(seqs(&store.append_for(app, std::slice::from_ref(&ringing)).await.unwrap()), [None]);
+    assert_eq!(seqs(&store.append_for(other, std::slice::from_ref(&ringing)).await.unwrap()), [Some(1)], "per app");
     assert_eq!((store.last_seq(app).await.unwrap(), store.last_seq(AppId::generate()).await.unwrap()), (3, 0));
 
     // The call folded its events: a late ringing does not reopen it.
-    store.append(app, &[call(1, "ringing", 95, json!({}))]).await.unwrap();
+    store.append_for(app, &[call(1, "ringing", 95, json!({}))]).await.unwrap();
     let record = store.call(app, 1).await.unwrap().unwrap();
     assert_eq!((record.state, record.ended, record.event_count, record.last_seq), (CallState::Hangup, true, 4, 4));
     assert_eq!(record.ended_at, Some(at(90)));
@@ -87,7 +107,7 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
 
     // Listing calls: newest first, filters, keyset pages.
     store
-        .append(
+        .append_for(
             app,
             &[
                 call(2, "connected", 30, json!({"direction": "outbound"})),
@@ -125,14 +145,14 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
         200,
         json!({"voicemail_link": "https://dp/v/10", "transcription_text": "hello"}),
     );
-    store.append(app, &[announced.clone(), uploaded]).await.unwrap();
+    store.append_for(app, &[announced.clone(), uploaded]).await.unwrap();
     let anonymous = |minute: i64| {
         incoming(
             json!({"call_id": null, "state": "voicemail", "external_number": "+1anon", "internal_number": "+1agent",
             "date_started": 1_750_000_000_000i64 + minute * 60_000, "event_timestamp": 1_750_000_000_000i64 + minute * 60_000 + 5}),
         )
     };
-    store.append(app, &[anonymous(1), anonymous(2)]).await.unwrap();
+    store.append_for(app, &[anonymous(1), anonymous(2)]).await.unwrap();
     let vms = store.voicemails(app, &VoicemailFilter::default(), PageLimit::default(), None).await.unwrap().items;
     assert_eq!(vms.len(), 3, "{vms:#?}");
     let v10 = vms.iter().find(|v| v.call_id == Some(10)).unwrap();
@@ -153,6 +173,19 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
     let mine = VoicemailFilter { target_users: Some(vec![42]), ..Default::default() };
     assert_eq!(store.voicemails(app, &mine, PageLimit::default(), None).await.unwrap().items.len(), 1);
 
+    // One batch may mix apps; each keeps its own sequence.
+    let mixed = store
+        .append(&[
+            (app, call(50, "ringing", 1, json!({}))),
+            (other, call(50, "ringing", 1, json!({}))),
+            (app, call(51, "ringing", 1, json!({}))),
+        ])
+        .await
+        .unwrap();
+    let app_last = store.last_seq(app).await.unwrap();
+    assert_eq!(seqs(&mixed), [Some(app_last - 1), Some(2), Some(app_last)]);
+    assert_eq!(store.call(other, 50).await.unwrap().unwrap().last_seq, 2);
+
     // Unrouted events: kept once.
     let stray = incoming(json!({"id": 5, "text": "hi", "target": {"id": 99}}));
     assert!(store.append_unrouted(&stray).await.unwrap());
@@ -167,7 +200,7 @@ async fn concurrent_duplicates(apps: Arc<dyn AppRepository>, store: Arc<dyn Even
     let appends = (0..50).map(|i| {
         let (store, event) = (store.clone(), event.clone());
         let distinct = call(100 + i, "ringing", 10, json!({}));
-        tokio::spawn(async move { store.append(app, &[event, distinct]).await.unwrap() })
+        tokio::spawn(async move { store.append_for(app, &[event, distinct]).await.unwrap() })
     });
     let results: Vec<Vec<Appended>> =
         futures_util::future::join_all(appends).await.into_iter().map(Result::unwrap).collect();
@@ -191,4 +224,60 @@ async fn postgres_event_store_honours_the_contract() {
     let pool = db.migrated_pool().await;
     contract(Arc::new(PgAppRepository::new(pool.clone())), Arc::new(PgEventStore::new(pool.clone()))).await;
     concurrent_duplicates(Arc::new(PgAppRepository::new(pool.clone())), Arc::new(PgEventStore::new(pool))).await;
+}
+
+/// Another instance commits an event for the app while this append waits for the app's
+/// lock: the append's first read is stale, and it must read again rather than store the
+/// event twice or fail.
+#[tokio::test]
+async fn postgres_append_that_waited_for_the_lock_sees_what_was_committed_meanwhile() {
+    use sqlx::Connection;
+
+    let Some(db) = TestDb::create().await else { return };
+    let pool = db.migrated_pool().await;
+    let apps = PgAppRepository::new(pool.clone());
+    let app = new_app(&apps).await;
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
+    store.append_for(app, &[call(1, "ringing", 1, json!({}))]).await.unwrap();
+    let racing = call(1, "connected", 2, json!({}));
+
+    // "Another instance": holds the app's sequence lock and stores the same event.
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("UPDATE app_sequences SET last_seq = 2 WHERE app_id = $1")
+        .bind(app.as_uuid())
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events (app_id, seq, dedup_key, kind, payload, received_at) VALUES ($1, 2, $2, 'call', '{}', now())",
+    )
+    .bind(app.as_uuid())
+    .bind(&racing.dedup_key)
+    .execute(&mut other)
+    .await
+    .unwrap();
+
+    let waiting = tokio::spawn({
+        let (store, racing) = (store.clone(), racing.clone());
+        async move { store.append_for(app, &[racing, call(2, "ringing", 3, json!({}))]).await }
+    });
+    // Wait until the append is blocked on the lock (its snapshot is then taken).
+    loop {
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if blocked > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+
+    let results = waiting.await.unwrap().expect("no duplicate insert, no error");
+    assert_eq!(seqs(&results), [None, Some(3)]);
+    assert_eq!(store.last_seq(app).await.unwrap(), 3);
 }

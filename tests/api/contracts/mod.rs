@@ -3,7 +3,9 @@
 
 mod api_key_repository;
 mod app_repository;
+mod event_bus;
 mod event_store;
 mod key_invalidation;
+mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod me;
 pub mod metrics;
 pub mod ready;
+pub mod streams;
 pub mod user_mappings;
 pub mod voicemails;
 pub mod webhooks;

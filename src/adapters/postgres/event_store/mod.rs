@@ -4,6 +4,7 @@
 mod append;
 mod queries;
 mod rows;
+mod write;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -30,8 +31,8 @@ impl PgEventStore {
 
 #[async_trait]
 impl EventStore for PgEventStore {
-    async fn append(&self, app_id: AppId, batch: &[IncomingEvent]) -> Result<Vec<Appended>, StoreError> {
-        append::append(&self.pool, app_id, batch).await
+    async fn append(&self, batch: &[(AppId, IncomingEvent)]) -> Result<Vec<Appended>, StoreError> {
+        append::append(&self.pool, batch).await
     }
 
     async fn append_unrouted(&self, event: &IncomingEvent) -> Result<bool, StoreError> {

@@ -67,23 +67,17 @@ pub(super) fn party_json(p: &Option<Party>) -> Option<Value> {
     p.as_ref().map(|p| json!({ "id": p.id, "type": p.kind, "name": p.name, "phone": p.phone, "email": p.email }))
 }
 
+/// A stored party, read back with the same tolerant parsing as a webhook's.
 fn party(v: Option<Value>) -> Option<Party> {
-    let v = v?;
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    Some(Party {
-        id: v.get("id").and_then(Value::as_i64),
-        kind: text("type"),
-        name: text("name"),
-        phone: text("phone"),
-        email: text("email"),
-    })
+    v.as_ref().and_then(crate::domain::webhook::event::party)
 }
 
 pub(super) const CALL_COLUMNS: &str = "call_id, state, state_at, ended, direction, external_number, internal_number, \
      target, contact, master_call_id, entry_point_call_id, operator_call_id, started_at, rang_at, connected_at, \
      ended_at, duration_ms, was_recorded, last_event_at, event_count, last_seq";
 
-#[derive(sqlx::FromRow)]
+/// Also read as JSON (`to_jsonb(calls)`), when fetched together with other rows.
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct CallRow {
     call_id: i64,
     state: String,
@@ -136,11 +130,12 @@ impl From<CallRow> for CallRecord {
     }
 }
 
-pub(super) const VOICEMAIL_COLUMNS: &str = "id, call_id, recording_id, link, caller, callee, started_at, duration_ms, \
+pub(super) const VOICEMAIL_COLUMNS: &str = "app_id, id, call_id, recording_id, link, caller, callee, started_at, duration_ms, \
      transcription, target_id, uploaded, created_at, updated_at, last_seq";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct VoicemailRow {
+    pub(super) app_id: Uuid,
     id: Uuid,
     call_id: Option<i64>,
     recording_id: Option<String>,

@@ -10,7 +10,6 @@ use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
 use crate::adapters::http::state::AppState;
 use crate::domain::api_key::AuditEvent;
-use crate::domain::pagination::PageLimit;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditEventResponse {
@@ -51,9 +50,8 @@ impl From<AuditEvent> for AuditEventResponse {
 )]
 pub async fn key_audit(req: &mut Request, depot: &mut Depot) -> Result<Json<AuditPage>, ApiError> {
     let app_id = extract::app_id(req)?;
-    let limit = PageLimit::new(extract::query_i64(req, "limit")?)
-        .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))?;
-    let before = match extract::query(req, "cursor", |raw| Ok::<_, String>(raw.to_owned()))? {
+    let limit = extract::page_limit(req)?;
+    let before = match extract::cursor_param(req) {
         Some(raw) => Some(cursor::part::<i64>(&cursor::decode(&raw, 1)?[0])?),
         None => None,
     };

@@ -1,8 +1,6 @@
 //! POST /internal/apps/{app_id}/api-key: generate the first key or rotate.
 
 use chrono::{DateTime, Duration, Utc};
-use salvo::http::HeaderValue;
-use salvo::http::header::CACHE_CONTROL;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::PreviousKey;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract::{self, optional_json_body};
-use crate::adapters::http::respond::Created;
+use crate::adapters::http::respond::ShownOnce;
 use crate::adapters::http::state::AppState;
 
 /// The longest grace period a rotation may keep the previous key for: 30 days.
@@ -43,11 +41,7 @@ pub struct IssuedKeyResponse {
     request_body(content = IssueKeyRequest, description = "Optional"),
     status_codes(201, 400, 401, 403, 404, 413, 415, 503)
 )]
-pub async fn issue_key(
-    req: &mut Request,
-    depot: &mut Depot,
-    res: &mut Response,
-) -> Result<Created<IssuedKeyResponse>, ApiError> {
+pub async fn issue_key(req: &mut Request, depot: &mut Depot) -> Result<ShownOnce<IssuedKeyResponse>, ApiError> {
     let app_id = extract::app_id(req)?;
     let body: IssueKeyRequest = optional_json_body(req).await?;
     let grace = match body.grace_seconds.unwrap_or(0) {
@@ -55,8 +49,7 @@ pub async fn issue_key(
         _ => return Err(ApiError::bad_request(format!("grace_seconds must be between 0 and {MAX_GRACE_SECONDS}."))),
     };
     let issued = AppState::from_depot(depot).api_keys.issue(app_id, grace).await?;
-    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(Created(IssuedKeyResponse {
+    Ok(ShownOnce(IssuedKeyResponse {
         api_key: issued.key.expose().to_owned(),
         key_id: issued.stored.key_id.to_string(),
         hint: issued.stored.hint.to_string(),

@@ -1,8 +1,6 @@
 //! /internal/apps/{app_id}/webhook-secret: generate or rotate (shown once), and list hints.
 
 use chrono::{DateTime, Duration, Utc};
-use salvo::http::HeaderValue;
-use salvo::http::header::CACHE_CONTROL;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,7 +8,7 @@ use uuid::Uuid;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract::{self, optional_json_body};
-use crate::adapters::http::respond::Created;
+use crate::adapters::http::respond::ShownOnce;
 use crate::adapters::http::state::AppState;
 
 const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
@@ -62,8 +60,7 @@ pub struct SecretList {
 pub async fn issue_webhook_secret(
     req: &mut Request,
     depot: &mut Depot,
-    res: &mut Response,
-) -> Result<Created<IssuedSecretResponse>, ApiError> {
+) -> Result<ShownOnce<IssuedSecretResponse>, ApiError> {
     let app_id = extract::app_id(req)?;
     let body: RotateSecretRequest = optional_json_body(req).await?;
     let overlap = match body.previous_valid_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS) {
@@ -75,8 +72,7 @@ pub async fn issue_webhook_secret(
         }
     };
     let issued = AppState::from_depot(depot).webhooks.secrets().rotate(app_id, overlap).await?;
-    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(Created(IssuedSecretResponse {
+    Ok(ShownOnce(IssuedSecretResponse {
         id: issued.id,
         secret: issued.secret,
         hint: issued.hint,
@@ -94,13 +90,12 @@ pub async fn issue_webhook_secret(
 )]
 pub async fn list_webhook_secrets(req: &mut Request, depot: &mut Depot) -> Result<Json<SecretList>, ApiError> {
     let app_id = extract::app_id(req)?;
-    let now = Utc::now();
     let secrets = AppState::from_depot(depot).webhooks.secrets().list(app_id).await?;
     Ok(Json(SecretList {
         secrets: secrets
             .into_iter()
-            .map(|s| SecretInfo {
-                valid: s.is_usable_at(now),
+            .map(|(s, valid)| SecretInfo {
+                valid,
                 id: s.id,
                 hint: s.hint,
                 created_at: s.created_at,

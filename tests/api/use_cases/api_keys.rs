@@ -7,24 +7,29 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use super::*;
-use crate::adapters::memory::{InProcessKeyInvalidation, ManualClock, MemoryApiKeyRepository, MemoryAppRepository};
-use crate::adapters::moka_cache::MokaKeyCache;
-use crate::domain::api_key::{AuditAction, AuditEvent, KeyId, Rejection, StoredApiKey};
-use crate::domain::app::{AppId, AppName, AppPatch};
-use crate::domain::pagination::{Page, PageLimit};
-use crate::ports::{ApiKeyRepository, CurrentKeys, Issued};
-use crate::telemetry::{Metrics, auth_metrics};
+use cti_server::adapters::memory::{
+    InProcessKeyInvalidation, ManualClock, MemoryApiKeyRepository, MemoryAppRepository,
+};
+use cti_server::adapters::moka_cache::MokaKeyCache;
+use cti_server::app::api_keys::{
+    ApiKeys, AuthError, Authenticator, Generations, KeyAdminError, KeyAnnouncer, LastUsed,
+};
+use cti_server::domain::api_key::{AuditAction, AuditEvent, KeyEnvironment, KeyId, Rejection, StoredApiKey};
+use cti_server::domain::app::{AppId, AppName, AppPatch};
+use cti_server::domain::pagination::{Page, PageLimit};
+use cti_server::ports::{ApiKeyRepository, CurrentKeys, Issued};
+use cti_server::telemetry::{Metrics, auth_metrics};
 
 fn start() -> DateTime<Utc> {
     DateTime::from_timestamp(1_750_000_000, 0).unwrap()
 }
 
 struct World {
-    apps: crate::app::apps::Apps,
+    apps: cti_server::app::apps::Apps,
     keys: ApiKeys,
     auth: Authenticator,
     clock: Arc<ManualClock>,
+    generations: Arc<Generations>,
     metrics: Metrics,
 }
 
@@ -38,20 +43,21 @@ fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
         Arc::new(MokaKeyCache::new(1000, std::time::Duration::from_secs(300), std::time::Duration::from_secs(30)));
     let (last_used, _queue) = LastUsed::new();
     World {
-        apps: crate::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
+        apps: cti_server::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
         keys: ApiKeys::new(repo.clone(), app_repo.clone(), announcer, clock.clone(), KeyEnvironment::Test),
         auth: Authenticator::new(
             repo,
             app_repo,
             cache,
             clock.clone(),
-            generations,
+            generations.clone(),
             2,
             last_used,
             auth_metrics(&metrics),
             KeyEnvironment::Test,
         ),
         clock,
+        generations,
         metrics,
     }
 }
@@ -173,7 +179,7 @@ async fn garbage_never_reaches_storage_and_one_wrong_key_costs_one_argon2() {
     assert!(matches!(w.check("hello").await, Err(AuthError::Malformed(_))));
 
     // Same key id, another secret, valid checksum: a wrong key that reaches argon2.
-    let other = crate::domain::api_key::ApiKey::generate(KeyEnvironment::Test, &mut rand::rng());
+    let other = cti_server::domain::api_key::ApiKey::generate(KeyEnvironment::Test, &mut rand::rng());
     let wrong = other.expose().replace(other.key_id().as_str(), key.stored.key_id.as_str());
     let wrong = fix_checksum(&wrong);
     for _ in 0..20 {
@@ -213,6 +219,30 @@ async fn concurrent_first_requests_share_one_verification() {
     assert_eq!(w.metric(r#"api_key_cache_total{result="miss"}"#), 1);
 }
 
+#[tokio::test]
+async fn an_invalidation_reloads_a_cached_key_from_storage_without_another_argon2() {
+    let w = world();
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    assert_eq!(w.auth.authenticate(Some(&key)).await.unwrap().app_name.as_str(), "acme");
+
+    // A rename stales the cached check: the next request sees the new name...
+    let renamed = AppPatch { name: Some(AppName::parse("acme two").unwrap()), is_active: None };
+    w.apps.update(app, renamed).await.unwrap();
+    assert_eq!(w.auth.authenticate(Some(&key)).await.unwrap().app_name.as_str(), "acme two");
+    // ...and "notices may have been lost" (a Redis reconnect) stales everything.
+    w.generations.bump_all();
+    w.check(&key).await.unwrap();
+    assert_eq!(w.metric(r#"api_key_cache_total{result="miss"}"#), 3, "each invalidation reloaded");
+    assert_eq!(w.metric("api_key_argon2_verifications_total"), 1, "the stored hash did not change");
+
+    // A wrong secret under the same key id is still verified, and refused.
+    let other = cti_server::domain::api_key::ApiKey::generate(KeyEnvironment::Test, &mut rand::rng());
+    let wrong = fix_checksum(&other.expose().replace(other.key_id().as_str(), &key[9..25]));
+    assert_eq!(rejected(w.check(&wrong).await), Rejection::Mismatch);
+    assert_eq!(w.metric("api_key_argon2_verifications_total"), 2);
+}
+
 /// A repository whose `find` reads, then waits to be released before answering: the shape
 /// of a cache fill that races a revocation.
 struct SlowFind {
@@ -228,26 +258,26 @@ impl ApiKeyRepository for SlowFind {
         new: &StoredApiKey,
         g: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, crate::ports::StoreError> {
+    ) -> Result<Issued, cti_server::ports::StoreError> {
         self.inner.issue(new, g, now).await
     }
-    async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, crate::ports::StoreError> {
+    async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, cti_server::ports::StoreError> {
         let found = self.inner.find(key_id).await;
         self.reading.notify_one();
         self.release.notified().await;
         found
     }
-    async fn current(&self, app_id: AppId) -> Result<CurrentKeys, crate::ports::StoreError> {
+    async fn current(&self, app_id: AppId) -> Result<CurrentKeys, cti_server::ports::StoreError> {
         self.inner.current(app_id).await
     }
     async fn revoke_all(
         &self,
         app_id: AppId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<StoredApiKey>, crate::ports::StoreError> {
+    ) -> Result<Vec<StoredApiKey>, cti_server::ports::StoreError> {
         self.inner.revoke_all(app_id, now).await
     }
-    async fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, crate::ports::StoreError> {
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, cti_server::ports::StoreError> {
         self.inner.expire_due(now).await
     }
     async fn audit(
@@ -255,10 +285,10 @@ impl ApiKeyRepository for SlowFind {
         a: AppId,
         l: PageLimit,
         b: Option<i64>,
-    ) -> Result<Page<AuditEvent>, crate::ports::StoreError> {
+    ) -> Result<Page<AuditEvent>, cti_server::ports::StoreError> {
         self.inner.audit(a, l, b).await
     }
-    async fn record_last_used(&self, k: &KeyId, at: DateTime<Utc>) -> Result<(), crate::ports::StoreError> {
+    async fn record_last_used(&self, k: &KeyId, at: DateTime<Utc>) -> Result<(), cti_server::ports::StoreError> {
         self.inner.record_last_used(k, at).await
     }
 }

@@ -1,0 +1,94 @@
+//! GET /ws: the app's live event stream over WebSocket. Everything that can be refused is
+//! refused before the upgrade, as plain JSON errors: a foreign Origin (403), missing or bad
+//! credentials (401), an inactive app (403), a bad filter or `since` (400). What fails after
+//! the upgrade closes the socket with 1011.
+//!
+//! Credentials: `api_key` in the query (browsers cannot set headers on a WebSocket; the old
+//! server's contract), the `x-app-api-key` header, or a one-time `ticket`.
+
+use salvo::http::header::ORIGIN;
+use salvo::prelude::*;
+use salvo::websocket::WebSocketUpgrade;
+
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract;
+use crate::adapters::http::middleware::api_key_auth::API_KEY_HEADER;
+use crate::adapters::http::state::AppState;
+use crate::adapters::ws::{self, socket_config};
+use crate::app::realtime::RedeemError;
+use crate::domain::app::AppId;
+use crate::domain::stream::StreamFilter;
+use crate::domain::user_mapping::AppUserId;
+
+/// Live events of the app (WebSocket; see the README for the protocol).
+#[endpoint(
+    tags("streams"),
+    parameters(
+        ("api_key" = Option<String>, Query, description = "The app's API key (or use ticket, or the x-app-api-key header)"),
+        ("ticket" = Option<String>, Query, description = "A one-time ticket from POST /api/ws-ticket"),
+        ("since" = Option<i64>, Query, description = "Last sequence number seen: replay everything after it"),
+        ("types" = Option<String>, Query, description = "Comma-separated event types or families (call, call.ringing, sms...)"),
+        ("user" = Option<String>, Query, description = "Only this app user's events (through user mappings)"),
+    ),
+    status_codes(101, 400, 401, 403, 503)
+)]
+pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -> Result<(), ApiError> {
+    let state = AppState::from_depot(depot).clone();
+    check_origin(req, state.allowed_origins.as_deref())?;
+    let app_id = authenticate(req, &state).await?;
+    let since = extract::query_i64(req, "since")?;
+    let mut filter = StreamFilter::default();
+    if let Some(types) = extract::query(req, "types", |raw| StreamFilter::default().with_types(raw))? {
+        filter = types;
+    }
+    if let Some(user) = extract::query(req, "user", AppUserId::parse)? {
+        filter = state.realtime.for_user(app_id, filter, &user).await?;
+    }
+
+    let (realtime, connections) = (state.realtime.clone(), state.connections.clone());
+    WebSocketUpgrade::with_config(socket_config())
+        .upgrade(req, res, move |socket| {
+            let tracked = connections.clone();
+            tracked.track(async move {
+                ws::serve(socket, realtime, connections, app_id, since, filter).await;
+            })
+        })
+        .await
+        .map_err(|err| ApiError::bad_request(format!("Not a WebSocket handshake: {}.", err.brief)))
+}
+
+/// Refuses browsers on other sites (cross-site WebSocket hijacking). Clients that send no
+/// Origin are not browsers and are let through.
+fn check_origin(req: &Request, allowed: Option<&[String]>) -> Result<(), ApiError> {
+    let (Some(allowed), Some(origin)) = (allowed, req.headers().get(ORIGIN)) else { return Ok(()) };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            error: "Origin not allowed",
+            message: "This origin may not open streams.".to_owned(),
+        })
+    }
+}
+
+async fn authenticate(req: &Request, state: &AppState) -> Result<AppId, ApiError> {
+    if let Some(ticket) = req.queries().get("ticket").filter(|t| !t.is_empty()) {
+        return state.realtime.tickets.redeem(ticket).await.map_err(|err| match err {
+            RedeemError::Invalid => ApiError::Unauthorized {
+                error: "Invalid ticket",
+                message: "The ticket is not valid: unknown, expired or already used.".to_owned(),
+            },
+            RedeemError::App(err) => err.into(),
+            RedeemError::Store(err) => err.into(),
+        });
+    }
+    let key = req
+        .queries()
+        .get("api_key")
+        .map(String::as_str)
+        .filter(|k| !k.is_empty())
+        .or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
+    let principal = state.authenticator.authenticate(key).await.map_err(ApiError::from)?;
+    Ok(principal.app_id)
+}
