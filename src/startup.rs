@@ -27,7 +27,7 @@ use crate::app::api_keys::{
 };
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
-use crate::app::realtime::{Hubs, Publisher, Realtime, RealtimeSettings, Tickets};
+use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets};
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
@@ -101,9 +101,17 @@ impl Application {
             telemetry::auth_metrics(&metrics),
             key_environment,
         );
+        let credentials =
+            Credentials::new(backends.api_keys.clone(), backends.apps.clone(), clock.clone(), generations.clone());
         // Subscribed before the listener binds: no invalidation can fall in between.
         let notices = backends.key_invalidation.subscribe();
-        background.spawn(apply_invalidations(notices, generations, background_stop.clone()));
+        let streams_recheck = credentials.clone();
+        background.spawn(apply_invalidations(
+            notices,
+            generations,
+            move |notice| streams_recheck.changed(notice),
+            background_stop.clone(),
+        ));
         background.spawn(run_expiry_sweeper(api_keys.clone(), EXPIRY_SWEEP_EVERY, background_stop.clone()));
         background.spawn(run_last_used_writer(last_used_queue, backends.api_keys.clone(), background_stop.clone()));
 
@@ -120,7 +128,8 @@ impl Application {
             ),
             backends.events.clone(),
             mappings.clone(),
-            Tickets::new(backends.sessions.clone(), apps.clone()),
+            Tickets::new(backends.sessions.clone()),
+            credentials,
             RealtimeSettings {
                 replay_limit: config.streams.replay_limit,
                 queue_size: config.streams.send_queue_size,

@@ -143,6 +143,7 @@ pub fn realtime_metrics(metrics: &Metrics) -> crate::app::realtime::RealtimeMetr
         slow_cut: metrics.counter("ws_slow_clients_cut_total", &[]),
         heartbeat_timeouts: metrics.counter("ws_heartbeat_timeouts_total", &[]),
         publish_dropped: metrics.counter("ws_publish_dropped_total", &[]),
+        credentials_ended: metrics.counter("ws_credentials_ended_total", &[]),
         delivery_seconds: metrics.histogram("ws_delivery_delay_seconds", &[]),
     }
 }

@@ -28,6 +28,8 @@ for_each_backend!(
     a_resume_beyond_the_replay_limit_gets_a_reset,
     a_client_that_cannot_keep_up_is_cut_and_the_others_are_not,
     shutdown_closes_every_client_with_1001,
+    streams_end_when_their_key_is_revoked_or_their_app_deactivated,
+    a_key_rotated_out_with_grace_ends_its_streams_when_the_grace_ends,
 );
 
 /// Posts a signed call event; asserts it was accepted.
@@ -268,6 +270,71 @@ async fn shutdown_closes_every_client_with_1001(backend: Backend) {
     assert_eq!(first.ended().await, Ended::Closed(1001));
     assert_eq!(second.ended().await, Ended::Closed(1001));
     stopping.await.unwrap().expect("the server stops cleanly");
+}
+
+async fn ticket(app: &TestApp, key: &str) -> String {
+    let res = app.request(Method::POST, "/api/ws-ticket").header("x-app-api-key", key).send().await.unwrap();
+    json_of(res, 201).await["ticket"].as_str().unwrap().to_owned()
+}
+
+async fn streams_end_when_their_key_is_revoked_or_their_app_deactivated(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (id, _, key) = app.tenant("Acme").await;
+    let mut by_key = app.ws(&format!("api_key={key}")).await;
+    let mut by_ticket = app.ws(&format!("ticket={}", ticket(&app, &key).await)).await;
+    let unused = ticket(&app, &key).await;
+    let (_, _, other_key) = app.tenant("Other").await;
+    let mut other_app = app.ws(&format!("api_key={other_key}")).await;
+    for client in [&mut by_key, &mut by_ticket, &mut other_app] {
+        client.next_json().await;
+    }
+
+    let res = app.internal(Method::DELETE, &format!("/internal/apps/{id}/api-key")).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(by_key.ended().await, Ended::Closed(4401));
+    assert_eq!(by_ticket.ended().await, Ended::Closed(4401), "a ticket's stream ends with the key that asked");
+    let (status, body) = app.ws_with(&format!("ticket={unused}"), &[]).await.err().expect("refused");
+    assert_eq!((status, body["error"].as_str()), (401, Some("Invalid ticket")), "its key was revoked meanwhile");
+
+    let key = app.issue_key(&id, 0).await;
+    let mut again = app.ws(&format!("api_key={key}")).await;
+    again.next_json().await;
+    let unused = ticket(&app, &key).await;
+    app.internal(Method::PATCH, &format!("/internal/apps/{id}"))
+        .json(&json!({"is_active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.ended().await, Ended::Closed(4403));
+    let (status, body) = app.ws_with(&format!("ticket={unused}"), &[]).await.err().expect("refused");
+    assert_eq!((status, body["error"].as_str()), (403, Some("App inactive")));
+
+    assert!(other_app.stays_quiet(Duration::from_millis(200)).await, "another app's stream goes on");
+    assert_eq!(app.metric("ws_credentials_ended_total").await, 3.0);
+}
+
+async fn a_key_rotated_out_with_grace_ends_its_streams_when_the_grace_ends(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (id, _, old_key) = app.tenant("Acme").await;
+    let mut old = app.ws(&format!("api_key={old_key}")).await;
+    old.next_json().await;
+    let new_key = app.issue_key(&id, 2).await;
+    let mut new = app.ws(&format!("api_key={new_key}")).await;
+    new.next_json().await;
+    assert!(old.stays_quiet(Duration::from_millis(500)).await, "the old key still stands during its grace");
+    assert_eq!(old.ended().await, Ended::Closed(4401), "and its stream ends with the grace");
+    assert!(new.stays_quiet(Duration::from_millis(200)).await, "the new key's stream goes on");
+}
+
+#[tokio::test]
+async fn a_key_revoked_on_one_instance_ends_its_streams_on_the_other() {
+    let Some(one) = TestApp::spawn(Backend::Real).await else { return };
+    let two = one.sibling().await;
+    let (id, _, key) = one.tenant("Shared").await;
+    let mut on_two = two.ws(&format!("api_key={key}")).await;
+    on_two.next_json().await;
+    one.issue_key(&id, 0).await;
+    assert_eq!(on_two.ended().await, Ended::Closed(4401), "rotated out without grace on the other instance");
 }
 
 #[tokio::test]

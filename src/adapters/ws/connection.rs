@@ -1,12 +1,14 @@
 //! One stream connection: hello, the replay (or a reset), then live frames until the client
-//! leaves, stops answering pings, falls too far behind, the feed stops, or the server shuts
-//! down. Every way out has its close code:
+//! leaves, stops answering pings, falls too far behind, the feed stops, its credentials end,
+//! or the server shuts down. Every way out has its close code:
 //!
 //! | why | code |
 //! |---|---|
 //! | server shutting down | 1001 going away |
 //! | client too slow (its queue filled up) | 1008 policy violation |
 //! | the stream could not start, or the feed stopped | 1011 internal error |
+//! | the API key was revoked, rotated out or its grace ended | 4401 |
+//! | the app was deactivated | 4403 |
 //! | two pings unanswered | none: the peer is gone, the socket is dropped |
 
 use std::time::Duration;
@@ -19,10 +21,9 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::Connections;
 use crate::app::realtime::messages::Frame;
-use crate::app::realtime::{Realtime, Start, Stream};
-use crate::domain::app::AppId;
+use crate::app::realtime::{Credential, Grant, Realtime, Start, Stream};
 use crate::domain::call::EventSeq;
-use crate::domain::stream::StreamFilter;
+use crate::domain::stream::{Ending, StreamFilter};
 
 /// How long a close handshake may take before the socket is dropped anyway.
 const CLOSE_WITHIN: Duration = Duration::from_secs(2);
@@ -36,6 +37,7 @@ enum CloseReason {
     HeartbeatMissed,
     SetupFailed,
     FeedStopped,
+    CredentialsEnded(Ending),
 }
 
 /// Serves one upgraded connection to its end.
@@ -43,13 +45,16 @@ pub async fn serve(
     mut socket: WebSocket,
     realtime: Realtime,
     connections: Connections,
-    app_id: AppId,
+    grant: Grant,
     since: Option<EventSeq>,
     filter: StreamFilter,
 ) {
+    let app_id = grant.app_id;
     realtime.metrics.open.increment(1.0);
+    // Watched before the stream opens: a revocation from now on ends it.
+    let credential = realtime.credentials.watch(&grant);
     let reason = match realtime.open(app_id, since, filter).await {
-        Ok(stream) => run(&mut socket, stream, &realtime, &connections).await,
+        Ok(stream) => run(&mut socket, stream, credential, &realtime, &connections).await,
         Err(err) => {
             tracing::warn!(%app_id, error = format!("{err:#}"), "websocket stream could not start");
             CloseReason::SetupFailed
@@ -60,6 +65,14 @@ pub async fn serve(
         CloseReason::ShuttingDown => close(&mut socket, 1001, "server shutting down").await,
         CloseReason::TooSlow => close(&mut socket, 1008, "too slow: resume with since").await,
         CloseReason::SetupFailed | CloseReason::FeedStopped => close(&mut socket, 1011, "internal error").await,
+        CloseReason::CredentialsEnded(why) => {
+            realtime.metrics.credentials_ended.increment(1);
+            match why {
+                Ending::KeyRevoked => close(&mut socket, 4401, "API key revoked").await,
+                Ending::KeyExpired => close(&mut socket, 4401, "API key expired").await,
+                Ending::AppInactive => close(&mut socket, 4403, "app inactive").await,
+            }
+        }
         CloseReason::ClientLeft | CloseReason::HeartbeatMissed => {}
     }
     tracing::debug!(%app_id, ?reason, "websocket closed");
@@ -88,6 +101,7 @@ fn text(frame: &Frame) -> Utf8Bytes {
 async fn run(
     socket: &mut WebSocket,
     mut stream: Stream,
+    mut credential: Credential,
     realtime: &Realtime,
     connections: &Connections,
 ) -> CloseReason {
@@ -95,7 +109,8 @@ async fn run(
     // and unregister a waiter on the token shared by every connection, under its lock.
     let stopping = connections.stopping().clone().cancelled_owned();
     let cut = stream.cut().clone().cancelled_owned();
-    tokio::pin!(stopping, cut);
+    let ended = credential.ended();
+    tokio::pin!(stopping, cut, ended);
     // A send blocks while the client does not read; shutdown and cuts must still win.
     macro_rules! send {
         ($text:expr) => {
@@ -103,6 +118,7 @@ async fn run(
                 biased;
                 () = &mut stopping => return CloseReason::ShuttingDown,
                 () = &mut cut => return CloseReason::TooSlow,
+                why = &mut ended => return CloseReason::CredentialsEnded(why),
                 sent = socket.send(Message::text($text)) => if sent.is_err() { return CloseReason::ClientLeft },
             }
         };
@@ -128,6 +144,7 @@ async fn run(
             biased;
             () = &mut stopping => return CloseReason::ShuttingDown,
             () = &mut cut => return CloseReason::TooSlow,
+            why = &mut ended => return CloseReason::CredentialsEnded(why),
             incoming = socket.next() => match incoming {
                 Some(Ok(message)) if message.is_close() => return CloseReason::ClientLeft,
                 Some(Ok(_)) => unanswered = 0,
@@ -150,6 +167,7 @@ async fn run(
                     biased;
                     () = &mut stopping => return CloseReason::ShuttingDown,
                     () = &mut cut => return CloseReason::TooSlow,
+                    why = &mut ended => return CloseReason::CredentialsEnded(why),
                     sent = socket.send(Message::ping(Vec::new())) => sent,
                 };
                 if sent.is_err() {

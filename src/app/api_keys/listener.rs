@@ -1,4 +1,5 @@
-//! Applies invalidation notices from every instance to this instance's key cache.
+//! Applies invalidation notices from every instance to this instance's key cache, then hands
+//! each to whatever else depends on keys (open streams re-check theirs).
 
 use std::sync::Arc;
 
@@ -13,11 +14,13 @@ use crate::ports::Invalidation;
 /// reconnect, when notices may have been lost) stales every cached check. Stale entries
 /// stay in the cache only so that their reload can skip argon2 (see
 /// [`CachedCheck::verified`](crate::ports::CachedCheck::verified)); they are never served.
-/// `notices` comes from [`KeyInvalidation::subscribe`](crate::ports::KeyInvalidation::subscribe),
+/// `then` runs after each notice moved the generations, on this task: work it starts sees
+/// the notice in the generations. `notices` comes from [`KeyInvalidation::subscribe`](crate::ports::KeyInvalidation::subscribe),
 /// called before the server accepts requests so that no notice falls between the two.
 pub async fn apply_invalidations(
     mut notices: BoxStream<'static, Invalidation>,
     generations: Arc<Generations>,
+    then: impl Fn(Invalidation) + Send + 'static,
     stop: CancellationToken,
 ) {
     loop {
@@ -25,10 +28,11 @@ pub async fn apply_invalidations(
             notice = notices.next() => notice,
             () = stop.cancelled() => return,
         };
+        let Some(notice) = notice else { return };
         match notice {
-            Some(Invalidation::App(app)) => generations.bump_app(app),
-            Some(Invalidation::All) => generations.bump_all(),
-            None => return,
+            Invalidation::App(app) => generations.bump_app(app),
+            Invalidation::All => generations.bump_all(),
         }
+        then(notice);
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! Postgres is the source of truth and the bus the fast path: a stream starts from the
 //! store (replay), continues from this instance's hub for the app (live), and the hub fills
-//! any gap it sees from the store. The transport (WebSocket) lives in the adapters; this
+//! any gap it sees from the store. A stream lasts only as long as the key that opened it
+//! stands (credentials.rs). The transport (WebSocket) lives in the adapters; this
 //! module decides what is sent and in which order.
 
+mod admit;
+mod credentials;
 mod hub;
 mod hubs;
 pub mod messages;
@@ -19,6 +22,8 @@ use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram};
 
+pub use self::admit::AdmitError;
+pub use self::credentials::{Credential, Credentials, Grant, Mark};
 pub use self::hub::Membership;
 pub use self::hubs::{Hubs, JoinError};
 pub use self::open::{OpenError, Start, Stream};
@@ -46,6 +51,8 @@ pub struct RealtimeMetrics {
     pub slow_cut: Counter,
     pub heartbeat_timeouts: Counter,
     pub publish_dropped: Counter,
+    /// Streams ended because their key was revoked or expired, or their app deactivated.
+    pub credentials_ended: Counter,
     /// From webhook receipt to the frame written to the client.
     pub delivery_seconds: Histogram,
 }
@@ -57,6 +64,7 @@ pub struct Realtime {
     store: Arc<dyn EventStore>,
     mappings: UserMappings,
     pub tickets: Tickets,
+    pub credentials: Credentials,
     pub settings: RealtimeSettings,
     pub metrics: RealtimeMetrics,
 }
@@ -67,9 +75,10 @@ impl Realtime {
         store: Arc<dyn EventStore>,
         mappings: UserMappings,
         tickets: Tickets,
+        credentials: Credentials,
         settings: RealtimeSettings,
         metrics: RealtimeMetrics,
     ) -> Self {
-        Self { hubs, store, mappings, tickets, settings, metrics }
+        Self { hubs, store, mappings, tickets, credentials, settings, metrics }
     }
 }

@@ -1,7 +1,7 @@
 //! One-time WebSocket tickets: issued to an authenticated app (POST /api/ws-ticket), kept in
-//! the SessionStore for a short time under their hash, and taken (deleted) by the first
-//! connection that presents them, on whichever instance. Redeeming checks the app again: it
-//! may have been deactivated since the ticket was issued.
+//! the SessionStore for a short time under their hash with the app and the key that asked
+//! for them, and taken (deleted) by the first connection that presents them, on whichever
+//! instance. Whether that key still stands is checked when the stream is admitted.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 
-use crate::app::apps::{AppLookupError, Apps};
+use crate::domain::api_key::KeyId;
 use crate::domain::app::AppId;
 use crate::domain::stream::Ticket;
 use crate::ports::{SessionStore, StoreError};
@@ -23,9 +23,6 @@ pub enum RedeemError {
     /// Malformed, unknown, expired or already used.
     #[error("invalid ticket")]
     Invalid,
-    /// The app it was issued to is gone or inactive.
-    #[error(transparent)]
-    App(#[from] AppLookupError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -33,7 +30,6 @@ pub enum RedeemError {
 #[derive(Clone)]
 pub struct Tickets {
     sessions: Arc<dyn SessionStore>,
-    apps: Apps,
 }
 
 fn key(ticket: &Ticket) -> String {
@@ -41,22 +37,23 @@ fn key(ticket: &Ticket) -> String {
 }
 
 impl Tickets {
-    pub fn new(sessions: Arc<dyn SessionStore>, apps: Apps) -> Self {
-        Self { sessions, apps }
+    pub fn new(sessions: Arc<dyn SessionStore>) -> Self {
+        Self { sessions }
     }
 
-    /// A new ticket for `app_id`, valid for [`TICKET_TTL`], usable once.
-    pub async fn issue(&self, app_id: AppId) -> Result<Ticket, StoreError> {
+    /// A new ticket for `app_id`, asked for with `key_id`, valid for [`TICKET_TTL`], usable once.
+    pub async fn issue(&self, app_id: AppId, key_id: &KeyId) -> Result<Ticket, StoreError> {
         let ticket = Ticket::generate(&mut OsRng.unwrap_err());
-        self.sessions.put(&key(&ticket), &app_id.to_string(), TICKET_TTL).await?;
+        self.sessions.put(&key(&ticket), &format!("{app_id} {key_id}"), TICKET_TTL).await?;
         Ok(ticket)
     }
 
-    /// The active app a ticket was issued to, consuming the ticket.
-    pub async fn redeem(&self, raw: &str) -> Result<AppId, RedeemError> {
+    /// The app a ticket was issued to and the key that asked for it, consuming the ticket.
+    pub async fn redeem(&self, raw: &str) -> Result<(AppId, KeyId), RedeemError> {
         let ticket = Ticket::parse(raw).map_err(|_| RedeemError::Invalid)?;
         let value = self.sessions.take(&key(&ticket)).await?.ok_or(RedeemError::Invalid)?;
-        let app_id = value.parse().map_err(|_| StoreError::unexpected(anyhow::anyhow!("ticket holds no app id")))?;
-        Ok(self.apps.cached_active(app_id).await?.id)
+        let unreadable = || StoreError::unexpected(anyhow::anyhow!("a ticket holds no app and key id"));
+        let (app_id, key_id) = value.split_once(' ').ok_or_else(unreadable)?;
+        Ok((app_id.parse().map_err(|_| unreadable())?, KeyId::parse(key_id).map_err(|_| unreadable())?))
     }
 }

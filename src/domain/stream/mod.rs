@@ -1,11 +1,13 @@
 //! The live event stream's vocabulary: what a front end receives, what it may filter on,
-//! where a resumed stream starts, and the one-time tickets that let a browser connect
-//! without ever holding an API key.
+//! where a resumed stream starts, the one-time tickets that let a browser connect without
+//! ever holding an API key, and when a stream's credentials stop standing.
 
 mod filter;
 mod resume;
+mod standing;
 mod ticket;
 
 pub use filter::{EventType, StreamFilter, TypesError};
 pub use resume::{Resume, resume};
+pub use standing::{Ending, Standing};
 pub use ticket::{Ticket, TicketError};

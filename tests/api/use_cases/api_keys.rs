@@ -14,9 +14,11 @@ use cti_server::adapters::moka_cache::MokaKeyCache;
 use cti_server::app::api_keys::{
     ApiKeys, AuthError, Authenticator, Generations, KeyAdminError, KeyAnnouncer, LastUsed,
 };
+use cti_server::app::realtime::{Credentials, Grant};
 use cti_server::domain::api_key::{AuditAction, AuditEvent, KeyEnvironment, KeyId, Rejection, StoredApiKey};
 use cti_server::domain::app::{AppId, AppName, AppPatch};
 use cti_server::domain::pagination::{Page, PageLimit};
+use cti_server::domain::stream::Ending;
 use cti_server::ports::{ApiKeyRepository, CurrentKeys, Issued};
 use cti_server::telemetry::{Metrics, auth_metrics};
 
@@ -30,6 +32,7 @@ struct World {
     auth: Authenticator,
     clock: Arc<ManualClock>,
     generations: Arc<Generations>,
+    credentials: Credentials,
     metrics: Metrics,
 }
 
@@ -45,6 +48,7 @@ fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
     World {
         apps: cti_server::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
         keys: ApiKeys::new(repo.clone(), app_repo.clone(), announcer, clock.clone(), KeyEnvironment::Test),
+        credentials: Credentials::new(repo.clone(), app_repo.clone(), clock.clone(), generations.clone()),
         auth: Authenticator::new(
             repo,
             app_repo,
@@ -69,6 +73,12 @@ fn world() -> World {
 impl World {
     async fn app(&self) -> AppId {
         self.apps.create(AppName::parse("acme").unwrap()).await.unwrap().id
+    }
+
+    /// What GET /ws does with a key: mark, then authenticate.
+    async fn admit(&self, key: &str) -> Grant {
+        let mark = self.credentials.mark();
+        Grant::authenticated(mark, &self.auth.authenticate(Some(key)).await.unwrap())
     }
 
     async fn check(&self, key: &str) -> Result<AppId, AuthError> {
@@ -241,6 +251,27 @@ async fn an_invalidation_reloads_a_cached_key_from_storage_without_another_argon
     let wrong = fix_checksum(&other.expose().replace(other.key_id().as_str(), &key[9..25]));
     assert_eq!(rejected(w.check(&wrong).await), Rejection::Mismatch);
     assert_eq!(w.metric("api_key_argon2_verifications_total"), 2);
+}
+
+#[tokio::test]
+async fn a_stream_admitted_as_its_key_is_revoked_is_checked_again_once_registered() {
+    let w = world();
+    let app = w.app().await;
+    let issued = w.keys.issue(app, Duration::zero()).await.unwrap();
+    let key = issued.key.expose();
+
+    let grant = w.admit(key).await;
+    let mut standing = w.credentials.watch(&grant);
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(100), standing.ended()).await;
+    assert!(quiet.is_err(), "nothing changed: the stream stands");
+
+    // The revocation's notice is applied after the authentication but before the stream is
+    // registered, so no recheck can see the stream: registering must check it.
+    let grant = w.admit(key).await;
+    w.keys.revoke(app).await.unwrap();
+    let mut late = w.credentials.watch(&grant);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), late.ended()).await;
+    assert_eq!(ended.expect("checked at registration"), Ending::KeyRevoked);
 }
 
 /// A repository whose `find` reads, then waits to be released before answering: the shape

@@ -23,7 +23,8 @@ pub struct TicketResponse {
 /// A one-time WebSocket ticket for this key's app.
 #[endpoint(tags("app api"), status_codes(201, 401, 403, 503))]
 pub async fn issue_ticket(depot: &mut Depot) -> Result<ShownOnce<TicketResponse>, ApiError> {
-    let app_id = principal(depot).app_id;
-    let ticket = AppState::from_depot(depot).realtime.tickets.issue(app_id).await?;
+    let principal = principal(depot);
+    let (app_id, key_id) = (principal.app_id, principal.key_id.clone());
+    let ticket = AppState::from_depot(depot).realtime.tickets.issue(app_id, &key_id).await?;
     Ok(ShownOnce(TicketResponse { ticket: ticket.reveal().to_owned(), expires_in: TICKET_TTL.as_secs() }))
 }

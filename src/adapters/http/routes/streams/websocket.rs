@@ -1,7 +1,8 @@
 //! GET /ws: the app's live event stream over WebSocket. Everything that can be refused is
 //! refused before the upgrade, as plain JSON errors: a foreign Origin (403), missing or bad
 //! credentials (401), an inactive app (403), a bad filter or `since` (400). What fails after
-//! the upgrade closes the socket with 1011.
+//! the upgrade closes the socket with 1011; credentials that end later close it with 4401
+//! (key revoked or expired) or 4403 (app deactivated).
 //!
 //! Credentials: `api_key` in the query (browsers cannot set headers on a WebSocket; the old
 //! server's contract), the `x-app-api-key` header, or a one-time `ticket`.
@@ -15,9 +16,9 @@ use crate::adapters::http::extract;
 use crate::adapters::http::middleware::api_key_auth::API_KEY_HEADER;
 use crate::adapters::http::state::AppState;
 use crate::adapters::ws::{self, socket_config};
-use crate::app::realtime::RedeemError;
-use crate::domain::app::AppId;
-use crate::domain::stream::StreamFilter;
+use crate::app::apps::AppLookupError;
+use crate::app::realtime::{AdmitError, Grant};
+use crate::domain::stream::{Ending, StreamFilter};
 use crate::domain::user_mapping::AppUserId;
 
 /// Live events of the app (WebSocket; see the README for the protocol).
@@ -35,7 +36,8 @@ use crate::domain::user_mapping::AppUserId;
 pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -> Result<(), ApiError> {
     let state = AppState::from_depot(depot).clone();
     check_origin(req, state.allowed_origins.as_deref())?;
-    let app_id = authenticate(req, &state).await?;
+    let grant = authenticate(req, &state).await?;
+    let app_id = grant.app_id;
     let since = extract::query_i64(req, "since")?;
     let mut filter = StreamFilter::default();
     if let Some(types) = extract::query(req, "types", |raw| StreamFilter::default().with_types(raw))? {
@@ -50,7 +52,7 @@ pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -
         .upgrade(req, res, move |socket| {
             let tracked = connections.clone();
             tracked.track(async move {
-                ws::serve(socket, realtime, connections, app_id, since, filter).await;
+                ws::serve(socket, realtime, connections, grant, since, filter).await;
             })
         })
         .await
@@ -72,15 +74,19 @@ fn check_origin(req: &Request, allowed: Option<&[String]>) -> Result<(), ApiErro
     }
 }
 
-async fn authenticate(req: &Request, state: &AppState) -> Result<AppId, ApiError> {
+async fn authenticate(req: &Request, state: &AppState) -> Result<Grant, ApiError> {
     if let Some(ticket) = req.queries().get("ticket").filter(|t| !t.is_empty()) {
-        return state.realtime.tickets.redeem(ticket).await.map_err(|err| match err {
-            RedeemError::Invalid => ApiError::Unauthorized {
+        return state.realtime.admit_ticket(ticket).await.map_err(|err| match err {
+            AdmitError::InvalidTicket => ApiError::Unauthorized {
                 error: "Invalid ticket",
                 message: "The ticket is not valid: unknown, expired or already used.".to_owned(),
             },
-            RedeemError::App(err) => err.into(),
-            RedeemError::Store(err) => err.into(),
+            AdmitError::Ended(Ending::KeyRevoked | Ending::KeyExpired) => ApiError::Unauthorized {
+                error: "Invalid ticket",
+                message: "The API key that asked for this ticket is no longer valid.".to_owned(),
+            },
+            AdmitError::Ended(Ending::AppInactive) => AppLookupError::Inactive.into(),
+            AdmitError::Store(err) => err.into(),
         });
     }
     let key = req
@@ -89,6 +95,7 @@ async fn authenticate(req: &Request, state: &AppState) -> Result<AppId, ApiError
         .map(String::as_str)
         .filter(|k| !k.is_empty())
         .or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
+    let mark = state.realtime.credentials.mark();
     let principal = state.authenticator.authenticate(key).await.map_err(ApiError::from)?;
-    Ok(principal.app_id)
+    Ok(Grant::authenticated(mark, &principal))
 }

@@ -1,0 +1,218 @@
+//! The credentials of this instance's open streams, kept standing or ended. A stream is
+//! registered with the key that opened it; whenever that app's keys or state change (the
+//! invalidation notices every instance receives), its streams' keys are checked again
+//! against storage, and a stream whose key was revoked or expired, or whose app was
+//! deactivated, is told to end. A key in its grace period ends its streams when the grace
+//! ends, without any notice.
+//!
+//! A notice can pass while a stream is between its authentication and its registration.
+//! Authentication is therefore bracketed by a [`Mark`]: if the app was invalidated after
+//! it, the stream is checked again as soon as it is registered.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::app::api_keys::Generations;
+use crate::domain::api_key::{KeyId, Principal};
+use crate::domain::app::AppId;
+use crate::domain::stream::{Ending, Standing};
+use crate::ports::{ApiKeyRepository, AppRepository, Clock, Invalidation, StoreError};
+
+/// The invalidation generation current before a stream's credentials were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark(u64);
+
+/// What admitted a stream: its app, the key, until when that key was good, and the mark
+/// taken before it was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub app_id: AppId,
+    pub key_id: KeyId,
+    pub until: Option<DateTime<Utc>>,
+    mark: Mark,
+}
+
+impl Grant {
+    /// A grant for a key checked (good until `until`) after `mark` was taken.
+    pub fn new(mark: Mark, app_id: AppId, key_id: KeyId, until: Option<DateTime<Utc>>) -> Self {
+        Self { app_id, key_id, until, mark }
+    }
+
+    /// A grant for a key just authenticated after `mark` was taken.
+    pub fn authenticated(mark: Mark, principal: &Principal) -> Self {
+        Self::new(mark, principal.app_id, principal.key_id.clone(), principal.usable_until)
+    }
+}
+
+#[derive(Clone)]
+pub struct Credentials {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    streams: Mutex<HashMap<AppId, HashMap<u64, Watched>>>,
+    next_id: AtomicU64,
+    keys: Arc<dyn ApiKeyRepository>,
+    apps: Arc<dyn AppRepository>,
+    clock: Arc<dyn Clock>,
+    generations: Arc<Generations>,
+}
+
+#[derive(Clone)]
+struct Watched {
+    key_id: KeyId,
+    standing: Arc<watch::Sender<Standing>>,
+}
+
+/// A registered stream's credentials. Dropping it unregisters the stream.
+pub struct Credential {
+    inner: Arc<Inner>,
+    app_id: AppId,
+    id: u64,
+    standing: watch::Receiver<Standing>,
+}
+
+impl Credentials {
+    pub fn new(
+        keys: Arc<dyn ApiKeyRepository>,
+        apps: Arc<dyn AppRepository>,
+        clock: Arc<dyn Clock>,
+        generations: Arc<Generations>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                streams: Mutex::default(),
+                next_id: AtomicU64::new(0),
+                keys,
+                apps,
+                clock,
+                generations,
+            }),
+        }
+    }
+
+    /// Take before checking a stream's credentials.
+    pub fn mark(&self) -> Mark {
+        Mark(self.inner.generations.current())
+    }
+
+    /// The standing of `key_id` for `app_id` as stored now (not cached): for credentials that
+    /// were issued a while ago, such as a ticket's.
+    pub async fn check(&self, app_id: AppId, key_id: &KeyId) -> Result<Standing, StoreError> {
+        let mut found = self.inner.check(app_id, [key_id.clone()]).await?;
+        Ok(found.remove(key_id).unwrap_or(Standing::Ended(Ending::KeyRevoked)))
+    }
+
+    /// Registers a stream admitted by `grant`; it is checked again at once if its app changed
+    /// since the grant's mark.
+    pub fn watch(&self, grant: &Grant) -> Credential {
+        let (tx, standing) = watch::channel(Standing::Good { until: grant.until });
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let watched = Watched { key_id: grant.key_id.clone(), standing: Arc::new(tx) };
+        let app_id = grant.app_id;
+        self.inner.streams.lock().expect("credentials poisoned").entry(app_id).or_default().insert(id, watched);
+        if self.inner.generations.changed_since(app_id, grant.mark.0) {
+            self.changed(Invalidation::App(app_id));
+        }
+        Credential { inner: self.inner.clone(), app_id, id, standing }
+    }
+
+    /// Applies a notice: the streams of the app (or all, for `All`) registered now are
+    /// checked again in the background. Call after the notice moved the generations.
+    pub fn changed(&self, notice: Invalidation) {
+        let apps: Vec<(AppId, Vec<Watched>)> = {
+            let streams = self.inner.streams.lock().expect("credentials poisoned");
+            let of = |app: &AppId, watched: &HashMap<u64, Watched>| (*app, watched.values().cloned().collect());
+            match notice {
+                Invalidation::App(app) => streams.get(&app).map(|w| of(&app, w)).into_iter().collect(),
+                Invalidation::All => streams.iter().map(|(app, w)| of(app, w)).collect(),
+            }
+        };
+        for (app_id, watched) in apps {
+            let inner = self.inner.clone();
+            tokio::spawn(async move { inner.recheck(app_id, watched).await });
+        }
+    }
+}
+
+impl Inner {
+    /// Each key's standing for `app_id`, read from storage.
+    async fn check(
+        &self,
+        app_id: AppId,
+        key_ids: impl IntoIterator<Item = KeyId>,
+    ) -> Result<HashMap<KeyId, Standing>, StoreError> {
+        let app_active = self.apps.get(app_id).await?.map(|app| app.is_active);
+        let mut found = HashMap::new();
+        for key_id in key_ids.into_iter().collect::<HashSet<_>>() {
+            let key = self.keys.find(&key_id).await?;
+            found.insert(key_id, Standing::of(app_id, key.as_ref(), app_active, self.clock.now()));
+        }
+        Ok(found)
+    }
+
+    async fn recheck(&self, app_id: AppId, watched: Vec<Watched>) {
+        let found = match self.check(app_id, watched.iter().map(|w| w.key_id.clone())).await {
+            Ok(found) => found,
+            Err(err) => {
+                // The streams keep going; the next notice for the app checks them again.
+                tracing::warn!(%app_id, error = %err, "cannot check open streams' keys");
+                return;
+            }
+        };
+        for Watched { key_id, standing } in watched {
+            if let Some(&now) = found.get(&key_id) {
+                standing.send_if_modified(|current| {
+                    let next = current.then(now);
+                    let changed = next != *current;
+                    *current = next;
+                    changed
+                });
+            }
+        }
+    }
+}
+
+impl Credential {
+    /// Resolves when the stream's credentials end, with why. Cancel-safe: keep one future
+    /// pinned, or call again.
+    pub async fn ended(&mut self) -> Ending {
+        loop {
+            let standing = *self.standing.borrow_and_update();
+            match standing {
+                Standing::Ended(why) => return why,
+                Standing::Good { until: None } => {
+                    if self.standing.changed().await.is_err() {
+                        return std::future::pending().await;
+                    }
+                }
+                Standing::Good { until: Some(end) } => {
+                    let left = (end - self.inner.clock.now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        () = tokio::time::sleep(left) => return Ending::KeyExpired,
+                        changed = self.standing.changed() => if changed.is_err() {
+                            tokio::time::sleep(left).await;
+                            return Ending::KeyExpired;
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Credential {
+    fn drop(&mut self) {
+        let mut streams = self.inner.streams.lock().expect("credentials poisoned");
+        if let Some(watched) = streams.get_mut(&self.app_id) {
+            watched.remove(&self.id);
+            if watched.is_empty() {
+                streams.remove(&self.app_id);
+            }
+        }
+    }
+}
