@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -21,6 +22,11 @@ use crate::domain::api_key::{KeyId, Principal};
 use crate::domain::app::AppId;
 use crate::domain::stream::{Ending, Standing};
 use crate::ports::{ApiKeyRepository, AppRepository, Clock, Invalidation, StoreError};
+
+/// How long a check that storage cannot answer is retried.
+const RECHECK_FOR: Duration = Duration::from_secs(300);
+const RECHECK_BACKOFF_FROM: Duration = Duration::from_secs(1);
+const RECHECK_BACKOFF_TO: Duration = Duration::from_secs(30);
 
 /// The invalidation generation current before a stream's credentials were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,14 +161,28 @@ impl Inner {
         Ok(found)
     }
 
+    /// Checks `watched` again and tells each stream its standing. While storage cannot be
+    /// read the streams go on, and the check is retried with backoff (1 s doubling to
+    /// 30 s) until it succeeds, the streams are gone, or [`RECHECK_FOR`] has passed.
     async fn recheck(&self, app_id: AppId, watched: Vec<Watched>) {
-        let found = match self.check(app_id, watched.iter().map(|w| w.key_id.clone())).await {
-            Ok(found) => found,
-            Err(err) => {
-                // The streams keep going; the next notice for the app checks them again.
-                tracing::warn!(%app_id, error = %err, "cannot check open streams' keys");
+        let started = tokio::time::Instant::now();
+        let mut backoff = RECHECK_BACKOFF_FROM;
+        let found = loop {
+            match self.check(app_id, watched.iter().map(|w| w.key_id.clone())).await {
+                Ok(found) => break found,
+                Err(err) if started.elapsed() < RECHECK_FOR => {
+                    tracing::warn!(%app_id, error = %err, retry_in = ?backoff, "cannot check open streams' keys");
+                }
+                Err(err) => {
+                    tracing::error!(%app_id, error = %err, "gave up checking open streams' keys; the app's next change checks them again");
+                    return;
+                }
+            }
+            if watched.iter().all(|w| w.standing.is_closed()) {
                 return;
             }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(RECHECK_BACKOFF_TO);
         };
         for Watched { key_id, standing } in watched {
             if let Some(&now) = found.get(&key_id) {

@@ -2,6 +2,7 @@
 //! without grace, grace expiry, revocation, the audit trail, and the cache's promises.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -19,7 +20,7 @@ use cti_server::domain::api_key::{AuditAction, AuditEvent, KeyEnvironment, KeyId
 use cti_server::domain::app::{AppId, AppName, AppPatch};
 use cti_server::domain::pagination::{Page, PageLimit};
 use cti_server::domain::stream::Ending;
-use cti_server::ports::{ApiKeyRepository, CurrentKeys, Issued};
+use cti_server::ports::{ApiKeyRepository, CurrentKeys, Invalidation, Issued};
 use cti_server::telemetry::{Metrics, auth_metrics};
 
 fn start() -> DateTime<Utc> {
@@ -274,16 +275,32 @@ async fn a_stream_admitted_as_its_key_is_revoked_is_checked_again_once_registere
     assert_eq!(ended.expect("checked at registration"), Ending::KeyRevoked);
 }
 
-/// A repository whose `find` reads, then waits to be released before answering: the shape
-/// of a cache fill that races a revocation.
-struct SlowFind {
+/// A repository whose `find` can fail, or read then wait to be released before answering
+/// (the shape of a cache fill that races a revocation).
+struct ScriptedFind {
     inner: MemoryApiKeyRepository,
+    /// While set, each `find` waits for `release` after reading.
+    hold: AtomicBool,
     reading: Notify,
     release: Notify,
+    /// This many next `find`s fail as if the database were down.
+    failures: AtomicUsize,
+}
+
+impl ScriptedFind {
+    fn new() -> Self {
+        Self {
+            inner: MemoryApiKeyRepository::new(),
+            hold: AtomicBool::new(false),
+            reading: Notify::new(),
+            release: Notify::new(),
+            failures: AtomicUsize::new(0),
+        }
+    }
 }
 
 #[async_trait]
-impl ApiKeyRepository for SlowFind {
+impl ApiKeyRepository for ScriptedFind {
     async fn issue(
         &self,
         new: &StoredApiKey,
@@ -293,9 +310,14 @@ impl ApiKeyRepository for SlowFind {
         self.inner.issue(new, g, now).await
     }
     async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, cti_server::ports::StoreError> {
+        if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(cti_server::ports::StoreError::Unavailable(anyhow::anyhow!("database down")));
+        }
         let found = self.inner.find(key_id).await;
-        self.reading.notify_one();
-        self.release.notified().await;
+        if self.hold.load(Ordering::SeqCst) {
+            self.reading.notify_one();
+            self.release.notified().await;
+        }
         found
     }
     async fn current(&self, app_id: AppId) -> Result<CurrentKeys, cti_server::ports::StoreError> {
@@ -326,8 +348,8 @@ impl ApiKeyRepository for SlowFind {
 
 #[tokio::test]
 async fn a_cache_fill_that_began_before_a_revocation_never_serves_the_revoked_key() {
-    let repo =
-        Arc::new(SlowFind { inner: MemoryApiKeyRepository::new(), reading: Notify::new(), release: Notify::new() });
+    let repo = Arc::new(ScriptedFind::new());
+    repo.hold.store(true, Ordering::SeqCst);
     let w = Arc::new(world_with(repo.clone()));
     let app = w.app().await;
     let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
@@ -376,4 +398,20 @@ async fn a_key_of_the_other_environment_is_refused() {
     let live = fix_checksum(&key.replacen("cti_test_", "cti_live_", 1));
     assert_eq!(rejected(w.check(&live).await), Rejection::Unknown);
     assert_eq!(w.metric("api_key_argon2_verifications_total"), 0, "refused before any verification");
+}
+
+#[tokio::test]
+async fn a_stream_check_that_storage_cannot_answer_is_retried() {
+    let repo = Arc::new(ScriptedFind::new());
+    let w = world_with(repo.clone());
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    let mut stream = w.credentials.watch(&w.admit(&key).await);
+
+    w.keys.revoke(app).await.unwrap();
+    repo.failures.store(1, Ordering::SeqCst);
+    w.credentials.changed(Invalidation::App(app));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), stream.ended()).await;
+    assert_eq!(ended.expect("checked again once storage answers"), Ending::KeyRevoked);
+    assert_eq!(repo.failures.load(Ordering::SeqCst), 0, "the first check failed");
 }
