@@ -308,6 +308,14 @@ async fn streams_end_when_their_key_is_revoked_or_their_app_deactivated(backend:
     assert_eq!(again.ended().await, Ended::Closed(4403));
     let (status, body) = app.ws_with(&format!("ticket={unused}"), &[]).await.err().expect("refused");
     assert_eq!((status, body["error"].as_str()), (403, Some("App inactive")));
+    app.internal(Method::PATCH, &format!("/internal/apps/{id}"))
+        .json(&json!({"is_active": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut reactivated = app.ws(&format!("api_key={key}")).await;
+    reactivated.next_json().await;
+    assert!(reactivated.stays_quiet(Duration::from_millis(200)).await, "a reactivated app streams again");
 
     assert!(other_app.stays_quiet(Duration::from_millis(200)).await, "another app's stream goes on");
     assert_eq!(app.metric("ws_credentials_ended_total").await, 3.0);

@@ -10,7 +10,6 @@
 //! it, the stream is checked again as soon as it is registered.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,25 +59,27 @@ pub struct Credentials {
 }
 
 struct Inner {
-    streams: Mutex<HashMap<AppId, HashMap<u64, Watched>>>,
-    next_id: AtomicU64,
+    /// The keys of open streams, by app; one standing per key, shared by its streams (most
+    /// of an app's streams use the same key, so a stream costs a receiver, not a channel).
+    keys_in_use: Mutex<HashMap<AppId, HashMap<KeyId, KeyInUse>>>,
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
     clock: Arc<dyn Clock>,
     generations: Arc<Generations>,
 }
 
-#[derive(Clone)]
-struct Watched {
-    key_id: KeyId,
+struct KeyInUse {
     standing: Arc<watch::Sender<Standing>>,
+    streams: usize,
 }
 
 /// A registered stream's credentials. Dropping it unregisters the stream.
 pub struct Credential {
     inner: Arc<Inner>,
     app_id: AppId,
-    id: u64,
+    key_id: KeyId,
+    /// The key's channel this stream joined (a key whose streams ended gets a new one).
+    joined: Arc<watch::Sender<Standing>>,
     standing: watch::Receiver<Standing>,
 }
 
@@ -89,16 +90,7 @@ impl Credentials {
         clock: Arc<dyn Clock>,
         generations: Arc<Generations>,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                streams: Mutex::default(),
-                next_id: AtomicU64::new(0),
-                keys,
-                apps,
-                clock,
-                generations,
-            }),
-        }
+        Self { inner: Arc::new(Inner { keys_in_use: Mutex::default(), keys, apps, clock, generations }) }
     }
 
     /// Take before checking a stream's credentials.
@@ -116,26 +108,42 @@ impl Credentials {
     /// Registers a stream admitted by `grant`; it is checked again at once if its app changed
     /// since the grant's mark.
     pub fn watch(&self, grant: &Grant) -> Credential {
-        let (tx, standing) = watch::channel(Standing::Good { until: grant.until });
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let watched = Watched { key_id: grant.key_id.clone(), standing: Arc::new(tx) };
         let app_id = grant.app_id;
-        self.inner.streams.lock().expect("credentials poisoned").entry(app_id).or_default().insert(id, watched);
+        let admitted = Standing::Good { until: grant.until };
+        let joined = {
+            let mut keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
+            let in_use = keys_in_use
+                .entry(app_id)
+                .or_default()
+                .entry(grant.key_id.clone())
+                .or_insert_with(|| KeyInUse { standing: Arc::new(watch::channel(admitted).0), streams: 0 });
+            if matches!(*in_use.standing.borrow(), Standing::Ended(_)) {
+                // The key's earlier streams are ending; this one was admitted since (the app
+                // reactivated, say): it starts a new channel, checked below if need be.
+                *in_use = KeyInUse { standing: Arc::new(watch::channel(admitted).0), streams: 0 };
+            }
+            in_use.streams += 1;
+            in_use.standing.send_if_modified(|current| merge(current, admitted));
+            in_use.standing.clone()
+        };
         if self.inner.generations.changed_since(app_id, grant.mark.0) {
             self.changed(Invalidation::App(app_id));
         }
-        Credential { inner: self.inner.clone(), app_id, id, standing }
+        let standing = joined.subscribe();
+        Credential { inner: self.inner.clone(), app_id, key_id: grant.key_id.clone(), joined, standing }
     }
 
-    /// Applies a notice: the streams of the app (or all, for `All`) registered now are
+    /// Applies a notice: the keys of the app's open streams (or every app's, for `All`) are
     /// checked again in the background. Call after the notice moved the generations.
     pub fn changed(&self, notice: Invalidation) {
         let apps: Vec<(AppId, Vec<Watched>)> = {
-            let streams = self.inner.streams.lock().expect("credentials poisoned");
-            let of = |app: &AppId, watched: &HashMap<u64, Watched>| (*app, watched.values().cloned().collect());
+            let keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
+            let of = |app: &AppId, keys: &HashMap<KeyId, KeyInUse>| {
+                (*app, keys.iter().map(|(key_id, in_use)| (key_id.clone(), in_use.standing.clone())).collect())
+            };
             match notice {
-                Invalidation::App(app) => streams.get(&app).map(|w| of(&app, w)).into_iter().collect(),
-                Invalidation::All => streams.iter().map(|(app, w)| of(app, w)).collect(),
+                Invalidation::App(app) => keys_in_use.get(&app).map(|keys| of(&app, keys)).into_iter().collect(),
+                Invalidation::All => keys_in_use.iter().map(|(app, keys)| of(app, keys)).collect(),
             }
         };
         for (app_id, watched) in apps {
@@ -143,6 +151,17 @@ impl Credentials {
             tokio::spawn(async move { inner.recheck(app_id, watched).await });
         }
     }
+}
+
+/// A key in use and its standing, as taken for a recheck.
+type Watched = (KeyId, Arc<watch::Sender<Standing>>);
+
+/// Moves `current` to what a later check found; whether it changed.
+fn merge(current: &mut Standing, found: Standing) -> bool {
+    let next = current.then(found);
+    let changed = next != *current;
+    *current = next;
+    changed
 }
 
 impl Inner {
@@ -168,7 +187,7 @@ impl Inner {
         let started = tokio::time::Instant::now();
         let mut backoff = RECHECK_BACKOFF_FROM;
         let found = loop {
-            match self.check(app_id, watched.iter().map(|w| w.key_id.clone())).await {
+            match self.check(app_id, watched.iter().map(|(key_id, _)| key_id.clone())).await {
                 Ok(found) => break found,
                 Err(err) if started.elapsed() < RECHECK_FOR => {
                     tracing::warn!(%app_id, error = %err, retry_in = ?backoff, "cannot check open streams' keys");
@@ -178,20 +197,15 @@ impl Inner {
                     return;
                 }
             }
-            if watched.iter().all(|w| w.standing.is_closed()) {
+            if watched.iter().all(|(_, standing)| standing.is_closed()) {
                 return;
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(RECHECK_BACKOFF_TO);
         };
-        for Watched { key_id, standing } in watched {
+        for (key_id, standing) in watched {
             if let Some(&now) = found.get(&key_id) {
-                standing.send_if_modified(|current| {
-                    let next = current.then(now);
-                    let changed = next != *current;
-                    *current = next;
-                    changed
-                });
+                standing.send_if_modified(|current| merge(current, now));
             }
         }
     }
@@ -227,12 +241,18 @@ impl Credential {
 
 impl Drop for Credential {
     fn drop(&mut self) {
-        let mut streams = self.inner.streams.lock().expect("credentials poisoned");
-        if let Some(watched) = streams.get_mut(&self.app_id) {
-            watched.remove(&self.id);
-            if watched.is_empty() {
-                streams.remove(&self.app_id);
+        let mut keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
+        let Some(keys) = keys_in_use.get_mut(&self.app_id) else { return };
+        if let Some(in_use) = keys.get_mut(&self.key_id)
+            && Arc::ptr_eq(&in_use.standing, &self.joined)
+        {
+            in_use.streams -= 1;
+            if in_use.streams == 0 {
+                keys.remove(&self.key_id);
             }
+        }
+        if keys.is_empty() {
+            keys_in_use.remove(&self.app_id);
         }
     }
 }
