@@ -27,7 +27,7 @@ use crate::app::api_keys::{
 };
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
-use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets};
+use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets, run_credential_checks};
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
@@ -110,6 +110,12 @@ impl Application {
             notices,
             generations,
             move |notice| streams_recheck.changed(notice),
+            background_stop.clone(),
+        ));
+        // Every cache TTL all open streams' keys are read again, as cached keys are.
+        background.spawn(run_credential_checks(
+            credentials.clone(),
+            config.api_keys.cache_ttl,
             background_stop.clone(),
         ));
         background.spawn(run_expiry_sweeper(api_keys.clone(), EXPIRY_SWEEP_EVERY, background_stop.clone()));

@@ -150,7 +150,8 @@ pub struct Settings {
     pub run_migrations: String,
 
     /// Seconds a verified API key stays cached. Revocations reach every instance at once
-    /// through Redis; this bounds staleness only if Redis is unreachable.
+    /// through Redis; this bounds staleness only if Redis is unreachable. Open streams'
+    /// keys are read again as often.
     #[arg(long, env = "API_KEY_CACHE_TTL_SECONDS", global = true, default_value = DEFAULT_API_KEY_CACHE_TTL_SECONDS)]
     pub api_key_cache_ttl_seconds: String,
 

@@ -326,7 +326,7 @@ async fn a_key_rotated_out_with_grace_ends_its_streams_when_the_grace_ends(backe
     let (id, _, old_key) = app.tenant("Acme").await;
     let mut old = app.ws(&format!("api_key={old_key}")).await;
     old.next_json().await;
-    let new_key = app.issue_key(&id, 2).await;
+    let new_key = app.issue_key(&id, 4).await;
     let mut new = app.ws(&format!("api_key={new_key}")).await;
     new.next_json().await;
     assert!(old.stays_quiet(Duration::from_millis(500)).await, "the old key still stands during its grace");

@@ -7,25 +7,20 @@
 //!
 //! A notice can pass while a stream is between its authentication and its registration.
 //! Authentication is therefore bracketed by a [`Mark`]: if the app was invalidated after
-//! it, the stream is checked again as soon as it is registered.
+//! it, the stream is checked again as soon as it is registered. The checks themselves run
+//! in one background task (checks.rs).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::app::api_keys::Generations;
 use crate::domain::api_key::{KeyId, Principal};
 use crate::domain::app::AppId;
 use crate::domain::stream::{Ending, Standing};
 use crate::ports::{ApiKeyRepository, AppRepository, Clock, Invalidation, StoreError};
-
-/// How long a check that storage cannot answer is retried.
-const RECHECK_FOR: Duration = Duration::from_secs(300);
-const RECHECK_BACKOFF_FROM: Duration = Duration::from_secs(1);
-const RECHECK_BACKOFF_TO: Duration = Duration::from_secs(30);
 
 /// The invalidation generation current before a stream's credentials were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +57,26 @@ struct Inner {
     /// The keys of open streams, by app; one standing per key, shared by its streams (most
     /// of an app's streams use the same key, so a stream costs a receiver, not a channel).
     keys_in_use: Mutex<HashMap<AppId, HashMap<KeyId, KeyInUse>>>,
+    /// Apps whose streams' keys are due for a check (notices arrived), or all of them.
+    due: Mutex<Due>,
+    /// Wakes the checking task.
+    wake: Notify,
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
     clock: Arc<dyn Clock>,
     generations: Arc<Generations>,
+}
+
+#[derive(Default)]
+struct Due {
+    apps: HashSet<AppId>,
+    all: bool,
+}
+
+/// One app's keys in use, as taken for a check.
+pub(super) struct AppCheck {
+    pub app_id: AppId,
+    keys: Vec<(KeyId, Arc<watch::Sender<Standing>>)>,
 }
 
 struct KeyInUse {
@@ -90,7 +101,17 @@ impl Credentials {
         clock: Arc<dyn Clock>,
         generations: Arc<Generations>,
     ) -> Self {
-        Self { inner: Arc::new(Inner { keys_in_use: Mutex::default(), keys, apps, clock, generations }) }
+        Self {
+            inner: Arc::new(Inner {
+                keys_in_use: Mutex::default(),
+                due: Mutex::default(),
+                wake: Notify::new(),
+                keys,
+                apps,
+                clock,
+                generations,
+            }),
+        }
     }
 
     /// Take before checking a stream's credentials.
@@ -124,37 +145,62 @@ impl Credentials {
             }
             in_use.streams += 1;
             in_use.standing.send_if_modified(|current| merge(current, admitted));
-            in_use.standing.clone()
+            // Subscribed under the lock: a check that finds the entry finds it listened to.
+            (in_use.standing.clone(), in_use.standing.subscribe())
         };
+        let (joined, standing) = joined;
         if self.inner.generations.changed_since(app_id, grant.mark.0) {
             self.changed(Invalidation::App(app_id));
         }
-        let standing = joined.subscribe();
         Credential { inner: self.inner.clone(), app_id, key_id: grant.key_id.clone(), joined, standing }
     }
 
     /// Applies a notice: the keys of the app's open streams (or every app's, for `All`) are
-    /// checked again in the background. Call after the notice moved the generations.
+    /// due for a check by the checking task. Call after the notice moved the generations.
     pub fn changed(&self, notice: Invalidation) {
-        let apps: Vec<(AppId, Vec<Watched>)> = {
-            let keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
-            let of = |app: &AppId, keys: &HashMap<KeyId, KeyInUse>| {
-                (*app, keys.iter().map(|(key_id, in_use)| (key_id.clone(), in_use.standing.clone())).collect())
-            };
+        {
+            let mut due = self.inner.due.lock().expect("credentials poisoned");
             match notice {
-                Invalidation::App(app) => keys_in_use.get(&app).map(|keys| of(&app, keys)).into_iter().collect(),
-                Invalidation::All => keys_in_use.iter().map(|(app, keys)| of(app, keys)).collect(),
+                Invalidation::App(app) => {
+                    due.apps.insert(app);
+                }
+                Invalidation::All => due.all = true,
             }
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Resolves when something may be due.
+    pub(super) async fn woken(&self) {
+        self.inner.wake.notified().await;
+    }
+
+    /// Takes what is due: each app's keys in use now (apps without open streams need none).
+    pub(super) fn take_due(&self) -> Vec<AppCheck> {
+        let due = std::mem::take(&mut *self.inner.due.lock().expect("credentials poisoned"));
+        let keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
+        let of = |app: &AppId, keys: &HashMap<KeyId, KeyInUse>| AppCheck {
+            app_id: *app,
+            keys: keys.iter().map(|(key_id, in_use)| (key_id.clone(), in_use.standing.clone())).collect(),
         };
-        for (app_id, watched) in apps {
-            let inner = self.inner.clone();
-            tokio::spawn(async move { inner.recheck(app_id, watched).await });
+        if due.all {
+            keys_in_use.iter().map(|(app, keys)| of(app, keys)).collect()
+        } else {
+            due.apps.iter().filter_map(|app| keys_in_use.get(app).map(|keys| of(app, keys))).collect()
         }
     }
-}
 
-/// A key in use and its standing, as taken for a recheck.
-type Watched = (KeyId, Arc<watch::Sender<Standing>>);
+    /// Reads the keys of `check` from storage and tells their streams.
+    pub(super) async fn run_check(&self, check: &AppCheck) -> Result<(), StoreError> {
+        let found = self.inner.check(check.app_id, check.keys.iter().map(|(key_id, _)| key_id.clone())).await?;
+        for (key_id, standing) in &check.keys {
+            if let Some(&now) = found.get(key_id) {
+                standing.send_if_modified(|current| merge(current, now));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Moves `current` to what a later check found; whether it changed.
 fn merge(current: &mut Standing, found: Standing) -> bool {
@@ -179,59 +225,25 @@ impl Inner {
         }
         Ok(found)
     }
-
-    /// Checks `watched` again and tells each stream its standing. While storage cannot be
-    /// read the streams go on, and the check is retried with backoff (1 s doubling to
-    /// 30 s) until it succeeds, the streams are gone, or [`RECHECK_FOR`] has passed.
-    async fn recheck(&self, app_id: AppId, watched: Vec<Watched>) {
-        let started = tokio::time::Instant::now();
-        let mut backoff = RECHECK_BACKOFF_FROM;
-        let found = loop {
-            match self.check(app_id, watched.iter().map(|(key_id, _)| key_id.clone())).await {
-                Ok(found) => break found,
-                Err(err) if started.elapsed() < RECHECK_FOR => {
-                    tracing::warn!(%app_id, error = %err, retry_in = ?backoff, "cannot check open streams' keys");
-                }
-                Err(err) => {
-                    tracing::error!(%app_id, error = %err, "gave up checking open streams' keys; the app's next change checks them again");
-                    return;
-                }
-            }
-            if watched.iter().all(|(_, standing)| standing.is_closed()) {
-                return;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(RECHECK_BACKOFF_TO);
-        };
-        for (key_id, standing) in watched {
-            if let Some(&now) = found.get(&key_id) {
-                standing.send_if_modified(|current| merge(current, now));
-            }
-        }
-    }
 }
 
 impl Credential {
     /// Resolves when the stream's credentials end, with why. Cancel-safe: keep one future
     /// pinned, or call again.
     pub async fn ended(&mut self) -> Ending {
+        // The sender lives as long as this credential (`joined`): `changed` cannot fail.
         loop {
             let standing = *self.standing.borrow_and_update();
             match standing {
                 Standing::Ended(why) => return why,
                 Standing::Good { until: None } => {
-                    if self.standing.changed().await.is_err() {
-                        return std::future::pending().await;
-                    }
+                    let _ = self.standing.changed().await;
                 }
                 Standing::Good { until: Some(end) } => {
                     let left = (end - self.inner.clock.now()).to_std().unwrap_or_default();
                     tokio::select! {
                         () = tokio::time::sleep(left) => return Ending::KeyExpired,
-                        changed = self.standing.changed() => if changed.is_err() {
-                            tokio::time::sleep(left).await;
-                            return Ending::KeyExpired;
-                        },
+                        _ = self.standing.changed() => {}
                     }
                 }
             }

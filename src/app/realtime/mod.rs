@@ -9,6 +9,7 @@
 //! module decides what is sent and in which order.
 
 mod admit;
+mod checks;
 mod credentials;
 mod hub;
 mod hubs;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use metrics::{Counter, Gauge, Histogram};
 
 pub use self::admit::AdmitError;
+pub use self::checks::run_credential_checks;
 pub use self::credentials::{Credential, Credentials, Grant, Mark};
 pub use self::hub::Membership;
 pub use self::hubs::{Hubs, JoinError};

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use cti_server::adapters::memory::{
     InProcessKeyInvalidation, ManualClock, MemoryApiKeyRepository, MemoryAppRepository,
@@ -15,7 +16,7 @@ use cti_server::adapters::moka_cache::MokaKeyCache;
 use cti_server::app::api_keys::{
     ApiKeys, AuthError, Authenticator, Generations, KeyAdminError, KeyAnnouncer, LastUsed,
 };
-use cti_server::app::realtime::{Credentials, Grant};
+use cti_server::app::realtime::{Credentials, Grant, run_credential_checks};
 use cti_server::domain::api_key::{AuditAction, AuditEvent, KeyEnvironment, KeyId, Rejection, StoredApiKey};
 use cti_server::domain::app::{AppId, AppName, AppPatch};
 use cti_server::domain::pagination::{Page, PageLimit};
@@ -38,6 +39,11 @@ struct World {
 }
 
 fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
+    world_swept_every(repo, std::time::Duration::from_secs(3600))
+}
+
+/// A world whose streams' keys are all checked again every `sweep`.
+fn world_swept_every(repo: Arc<dyn ApiKeyRepository>, sweep: std::time::Duration) -> World {
     let clock = Arc::new(ManualClock::new(start()));
     let app_repo = Arc::new(MemoryAppRepository::new());
     let generations = Arc::new(Generations::new());
@@ -46,10 +52,12 @@ fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
     let cache =
         Arc::new(MokaKeyCache::new(1000, std::time::Duration::from_secs(300), std::time::Duration::from_secs(30)));
     let (last_used, _queue) = LastUsed::new();
+    let credentials = Credentials::new(repo.clone(), app_repo.clone(), clock.clone(), generations.clone());
+    tokio::spawn(run_credential_checks(credentials.clone(), sweep, CancellationToken::new()));
     World {
         apps: cti_server::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
         keys: ApiKeys::new(repo.clone(), app_repo.clone(), announcer, clock.clone(), KeyEnvironment::Test),
-        credentials: Credentials::new(repo.clone(), app_repo.clone(), clock.clone(), generations.clone()),
+        credentials,
         auth: Authenticator::new(
             repo,
             app_repo,
@@ -398,6 +406,41 @@ async fn a_key_of_the_other_environment_is_refused() {
     let live = fix_checksum(&key.replacen("cti_test_", "cti_live_", 1));
     assert_eq!(rejected(w.check(&live).await), Rejection::Unknown);
     assert_eq!(w.metric("api_key_argon2_verifications_total"), 0, "refused before any verification");
+}
+
+#[tokio::test]
+async fn a_stream_admitted_after_its_app_was_reactivated_stands_beside_ending_ones() {
+    let w = world();
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    let mut before = w.credentials.watch(&w.admit(&key).await);
+    let off = |active| AppPatch { is_active: Some(active), name: None };
+    w.apps.update(app, off(false)).await.unwrap();
+    w.credentials.changed(Invalidation::App(app));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), before.ended()).await;
+    assert_eq!(ended.expect("deactivation ends it"), Ending::AppInactive);
+
+    // `before` is still registered (its connection is closing) when the app comes back.
+    w.apps.update(app, off(true)).await.unwrap();
+    let mut after = w.credentials.watch(&w.admit(&key).await);
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), after.ended()).await;
+    assert!(quiet.is_err(), "the new stream stands: {quiet:?}");
+    drop(before);
+    w.credentials.changed(Invalidation::App(app));
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), after.ended()).await;
+    assert!(quiet.is_err(), "and still stands once the old one is gone: {quiet:?}");
+}
+
+#[tokio::test]
+async fn a_revocation_whose_notice_was_lost_still_ends_its_streams_at_the_next_sweep() {
+    let w = world_swept_every(Arc::new(MemoryApiKeyRepository::new()), std::time::Duration::from_millis(100));
+    let app = w.app().await;
+    let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
+    let mut stream = w.credentials.watch(&w.admit(&key).await);
+    // No listener here: the revocation's notice reaches nobody.
+    w.keys.revoke(app).await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), stream.ended()).await;
+    assert_eq!(ended.expect("the sweep finds it"), Ending::KeyRevoked);
 }
 
 #[tokio::test]
