@@ -69,6 +69,14 @@ pub struct Config {
     /// Largest webhook body accepted.
     pub webhook_max_body_bytes: usize,
     pub streams: StreamConfig,
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Request rate limits; `None`: that limit is off.
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub per_app: Option<crate::domain::rate_limit::Quota>,
+    pub auth_failures: Option<crate::domain::rate_limit::Quota>,
 }
 
 /// The WebSocket streams.

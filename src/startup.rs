@@ -27,6 +27,7 @@ use crate::app::api_keys::{
 };
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
+use crate::app::rate_limits::{RateLimitSettings, RateLimits};
 use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets, run_credential_checks};
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
@@ -172,6 +173,15 @@ impl Application {
             webhooks,
             queries: Queries::new(backends.events.clone(), mappings.clone()),
             realtime,
+            rate_limits: RateLimits::new(
+                backends.rate_limiter.clone(),
+                RateLimitSettings {
+                    per_app: config.rate_limits.per_app,
+                    auth_failures: config.rate_limits.auth_failures,
+                },
+                telemetry::rate_limit_metrics(&metrics),
+            ),
+            trusted_proxies: config.http.trusted_proxies.clone(),
             connections: connections.clone(),
             allowed_origins: config.streams.allowed_origins.clone(),
             mappings,

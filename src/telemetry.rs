@@ -147,3 +147,12 @@ pub fn realtime_metrics(metrics: &Metrics) -> crate::app::realtime::RealtimeMetr
         delivery_seconds: metrics.histogram("ws_delivery_delay_seconds", &[]),
     }
 }
+
+/// Requests refused by rate limits, by limit, and checks the limiter could not answer.
+pub fn rate_limit_metrics(metrics: &Metrics) -> crate::app::rate_limits::RateLimitMetrics {
+    crate::app::rate_limits::RateLimitMetrics {
+        app_limited: metrics.counter("rate_limited_total", &[("limit", "app".to_owned())]),
+        client_refused: metrics.counter("rate_limited_total", &[("limit", "client".to_owned())]),
+        unavailable: metrics.counter("rate_limiter_unavailable_total", &[]),
+    }
+}

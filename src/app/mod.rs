@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod apps;
 pub mod queries;
+pub mod rate_limits;
 pub mod readiness;
 pub mod realtime;
 pub mod user_mappings;

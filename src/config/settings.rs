@@ -18,6 +18,9 @@ const DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS: &str = "30";
 const DEFAULT_WS_PING_INTERVAL_SECONDS: &str = "25";
 const DEFAULT_WS_REPLAY_LIMIT: &str = "1000";
 const DEFAULT_WS_SEND_QUEUE_SIZE: &str = "256";
+const DEFAULT_RATE_LIMIT_APP_PER_MINUTE: &str = "6000";
+const DEFAULT_RATE_LIMIT_APP_BURST: &str = "200";
+const DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: &str = "30";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
 /// secret values are never shown there.
@@ -190,6 +193,25 @@ pub struct Settings {
     /// disconnected (close 1008) and can resume with `since=`.
     #[arg(long, env = "WS_SEND_QUEUE_SIZE", global = true, default_value = DEFAULT_WS_SEND_QUEUE_SIZE)]
     pub ws_send_queue_size: String,
+
+    /// Requests per minute each app may make with its API key (/api/*, /ws), on average
+    /// across all instances; 0: no limit. Webhooks are never limited.
+    #[arg(long, env = "RATE_LIMIT_APP_PER_MINUTE", global = true, default_value = DEFAULT_RATE_LIMIT_APP_PER_MINUTE)]
+    pub rate_limit_app_per_minute: String,
+
+    /// Requests an app may make at once above its per-minute rate.
+    #[arg(long, env = "RATE_LIMIT_APP_BURST", global = true, default_value = DEFAULT_RATE_LIMIT_APP_BURST)]
+    pub rate_limit_app_burst: String,
+
+    /// Wrong credentials (API keys, tickets, the internal secret) one client address may
+    /// present per minute before it is refused with 429 until it slows down; 0: no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+        global = true,
+        default_value = DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE
+    )]
+    pub rate_limit_auth_failures_per_minute: String,
 }
 
 impl Default for Settings {
@@ -211,6 +233,9 @@ impl Default for Settings {
             ws_ping_interval_seconds: DEFAULT_WS_PING_INTERVAL_SECONDS.to_owned(),
             ws_replay_limit: DEFAULT_WS_REPLAY_LIMIT.to_owned(),
             ws_send_queue_size: DEFAULT_WS_SEND_QUEUE_SIZE.to_owned(),
+            rate_limit_app_per_minute: DEFAULT_RATE_LIMIT_APP_PER_MINUTE.to_owned(),
+            rate_limit_app_burst: DEFAULT_RATE_LIMIT_APP_BURST.to_owned(),
+            rate_limit_auth_failures_per_minute: DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE.to_owned(),
             app_env: None,
             node_env: None,
             log_format: None,

@@ -12,8 +12,9 @@ use secrecy::{SecretBox, SecretString};
 
 use super::{
     ApiKeyConfig, Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment,
-    HttpConfig, InternalSecret, LogConfig, LogFormat, RedisConfig, Settings, StreamConfig,
+    HttpConfig, InternalSecret, LogConfig, LogFormat, RateLimitConfig, RedisConfig, Settings, StreamConfig,
 };
+use crate::domain::rate_limit::Quota;
 
 /// The shortest INTERNAL_API_SECRET and SESSION_SECRET production accepts.
 const MIN_PRODUCTION_SECRET_CHARS: usize = 32;
@@ -88,6 +89,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         parse_number(&s.webhook_max_body_bytes, "WEBHOOK_MAX_BODY_BYTES", 1024..=64 * 1024 * 1024, &mut problems)
             .unwrap_or(1 << 20);
     let streams = stream_config(s, &mut problems);
+    let rate_limits = rate_limit_config(s, &mut problems);
 
     if !problems.0.is_empty() {
         return Err(ConfigError { environment, problems: problems.0 });
@@ -106,7 +108,23 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         api_keys,
         webhook_max_body_bytes,
         streams,
+        rate_limits,
     })
+}
+
+fn rate_limit_config(s: &Settings, problems: &mut Problems) -> RateLimitConfig {
+    let per_minute = |raw: &str, variable: &str, problems: &mut Problems| {
+        // At most one request a millisecond: the limiters keep time in milliseconds.
+        parse_number(raw, variable, 0..=60_000, problems).unwrap_or(0)
+    };
+    let app = per_minute(&s.rate_limit_app_per_minute, "RATE_LIMIT_APP_PER_MINUTE", problems);
+    let burst = parse_number(&s.rate_limit_app_burst, "RATE_LIMIT_APP_BURST", 1..=1_000_000, problems).unwrap_or(1);
+    let failures = per_minute(&s.rate_limit_auth_failures_per_minute, "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", problems);
+    RateLimitConfig {
+        per_app: Quota::per_minute(app, burst),
+        // The whole minute's allowance at once: a few mistakes in a row are never refused.
+        auth_failures: Quota::per_minute(failures, failures),
+    }
 }
 
 fn stream_config(s: &Settings, problems: &mut Problems) -> StreamConfig {

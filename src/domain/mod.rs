@@ -7,6 +7,7 @@ pub mod app;
 pub mod call;
 pub mod crypto;
 pub mod pagination;
+pub mod rate_limit;
 pub mod stream;
 pub mod user_mapping;
 pub mod voicemail;

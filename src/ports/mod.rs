@@ -11,6 +11,7 @@ mod event_bus;
 mod event_store;
 mod health;
 mod key_invalidation;
+mod rate_limiter;
 mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;
@@ -27,6 +28,7 @@ pub use event_store::{
 };
 pub use health::HealthProbe;
 pub use key_invalidation::{Invalidation, KeyInvalidation};
+pub use rate_limiter::RateLimiter;
 pub use session_store::SessionStore;
 pub use user_mapping_repository::{InsertMappingError, UserMappingRepository};
 pub use webhook_secret_repository::{MAX_LISTED_SECRETS, WebhookSecretRepository};

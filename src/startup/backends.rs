@@ -11,18 +11,21 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
+use crate::adapters::clock::SystemClock;
 use crate::adapters::memory::{
-    InProcessEventBus, InProcessKeyInvalidation, MemoryApiKeyRepository, MemoryAppRepository, MemoryEventStore,
-    MemorySessionStore, MemoryUserMappingRepository, MemoryWebhookSecretRepository,
+    InProcessEventBus, InProcessKeyInvalidation, InProcessRateLimiter, MemoryApiKeyRepository, MemoryAppRepository,
+    MemoryEventStore, MemorySessionStore, MemoryUserMappingRepository, MemoryWebhookSecretRepository,
 };
 use crate::adapters::postgres::{
     self, PgApiKeyRepository, PgAppRepository, PgEventStore, PgHealthProbe, PgUserMappingRepository,
     PgWebhookSecretRepository,
 };
-use crate::adapters::redis::{RedisClients, RedisEventBus, RedisHealthProbe, RedisKeyInvalidation, RedisSessionStore};
+use crate::adapters::redis::{
+    RedisClients, RedisEventBus, RedisHealthProbe, RedisKeyInvalidation, RedisRateLimiter, RedisSessionStore,
+};
 use crate::config::{Config, DatabaseConfig, DatabaseTarget, RedisConfig};
 use crate::ports::{
-    ApiKeyRepository, AppRepository, EventBus, EventStore, HealthProbe, KeyInvalidation, SessionStore,
+    ApiKeyRepository, AppRepository, EventBus, EventStore, HealthProbe, KeyInvalidation, RateLimiter, SessionStore,
     UserMappingRepository, WebhookSecretRepository,
 };
 
@@ -37,6 +40,7 @@ pub struct Backends {
     pub key_invalidation: Arc<dyn KeyInvalidation>,
     pub event_bus: Arc<dyn EventBus>,
     pub sessions: Arc<dyn SessionStore>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub postgres: Option<PgPool>,
     pub redis: Option<RedisClients>,
@@ -54,6 +58,7 @@ impl Backends {
             key_invalidation: Arc::new(InProcessKeyInvalidation::new()),
             event_bus: Arc::new(InProcessEventBus::new()),
             sessions: Arc::new(MemorySessionStore::new()),
+            rate_limiter: Arc::new(InProcessRateLimiter::new(Arc::new(SystemClock))),
             probes: Vec::new(),
             postgres: None,
             redis: None,
@@ -77,6 +82,7 @@ impl Backends {
         self.key_invalidation = Arc::new(RedisKeyInvalidation::start(redis.clone()).await?);
         self.event_bus = Arc::new(RedisEventBus::new(redis.clone()));
         self.sessions = Arc::new(RedisSessionStore::new(redis.clone()));
+        self.rate_limiter = Arc::new(RedisRateLimiter::new(redis.clone()));
         self.probes.push(Arc::new(RedisHealthProbe(redis.pool.clone())));
         self.redis = Some(redis);
         Ok(self)

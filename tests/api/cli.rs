@@ -78,6 +78,9 @@ fn help_lists_every_variable_and_hides_secret_values() {
         "TOKEN_ENCRYPTION_KEY",
         "TRUSTED_PROXIES",
         "DIALPAD_BASE_URL",
+        "RATE_LIMIT_APP_PER_MINUTE",
+        "RATE_LIMIT_APP_BURST",
+        "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
     ] {
         assert!(help.contains(&format!("env: {variable}")), "{variable} missing from --help");
     }

@@ -78,17 +78,30 @@ pub struct TestApp {
 impl TestApp {
     /// A server on `backend`, or `None` when that backend's infrastructure is skipped.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_tuned(backend, |_| {}).await
+    }
+
+    /// A server with the test settings as changed by `tune`.
+    pub async fn spawn_tuned(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let infra = match backend {
             Backend::Memory => None,
             Backend::Real => Some(Infra::create().await?),
         };
-        Some(Self::spawn_with(test_settings(), infra).await)
+        let mut settings = test_settings();
+        tune(&mut settings);
+        Some(Self::spawn_with(settings, infra).await)
     }
 
     /// Another server on the same PostgreSQL database and Redis prefix as this one.
     pub async fn sibling(&self) -> TestApp {
-        Self::spawn_with(test_settings(), Some(self.infra.clone().expect("a sibling needs shared infrastructure")))
-            .await
+        self.sibling_tuned(|_| {}).await
+    }
+
+    /// A sibling with the test settings as changed by `tune`.
+    pub async fn sibling_tuned(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = test_settings();
+        tune(&mut settings);
+        Self::spawn_with(settings, Some(self.infra.clone().expect("a sibling needs shared infrastructure"))).await
     }
 
     /// A server with these settings, on `infra` when given (several servers may share it).

@@ -17,6 +17,7 @@ mod health;
 mod https;
 mod internal_auth;
 mod openapi;
+mod rate_limits;
 mod shutdown;
 mod streams;
 mod use_cases;

@@ -5,15 +5,13 @@
 
 use std::time::Duration;
 
-use cti_server::config::Settings;
 use cti_server::ports::IncomingEvent;
 use fred::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::dialpad::{call_event, jws};
-use crate::helpers::{Backend, TestApp, for_each_backend, json_of, test_settings};
-use crate::infra::Infra;
+use crate::helpers::{Backend, TestApp, for_each_backend, json_of};
 use crate::ws_client::Ended;
 
 for_each_backend!(
@@ -40,16 +38,6 @@ async fn post(app: &TestApp, id: &str, secret: &str, call_id: i64, state: &str, 
 async fn post_event(app: &TestApp, id: &str, secret: &str, event: &Value) {
     let res = app.post_webhook(id, jws(event, secret)).await;
     assert_eq!(json_of(res, 200).await["status"], "ok");
-}
-
-async fn spawn(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Option<TestApp> {
-    let infra = match backend {
-        Backend::Memory => None,
-        Backend::Real => Some(Infra::create().await?),
-    };
-    let mut settings = test_settings();
-    tune(&mut settings);
-    Some(TestApp::spawn_with(settings, infra).await)
 }
 
 async fn a_client_gets_hello_then_each_event_in_order(backend: Backend) {
@@ -214,7 +202,7 @@ async fn an_event_missing_from_the_live_feed_is_filled_from_the_store(backend: B
 }
 
 async fn a_resume_beyond_the_replay_limit_gets_a_reset(backend: Backend) {
-    let Some(app) = spawn(backend, |s| s.ws_replay_limit = "2".into()).await else { return };
+    let Some(app) = TestApp::spawn_tuned(backend, |s| s.ws_replay_limit = "2".into()).await else { return };
     let (id, secret, key) = app.tenant("Acme").await;
     for ts in 1..=3 {
         post(&app, &id, &secret, 1, "ringing", ts).await;
@@ -235,7 +223,7 @@ async fn a_resume_beyond_the_replay_limit_gets_a_reset(backend: Backend) {
 }
 
 async fn a_client_that_cannot_keep_up_is_cut_and_the_others_are_not(backend: Backend) {
-    let Some(app) = spawn(backend, |s| s.ws_send_queue_size = "2".into()).await else { return };
+    let Some(app) = TestApp::spawn_tuned(backend, |s| s.ws_send_queue_size = "2".into()).await else { return };
     let (id, secret, key) = app.tenant("Acme").await;
     let mut slow = app.ws(&format!("api_key={key}")).await;
     let mut fast = app.ws(&format!("api_key={key}")).await;
@@ -347,7 +335,7 @@ async fn a_key_revoked_on_one_instance_ends_its_streams_on_the_other() {
 
 #[tokio::test]
 async fn a_client_that_misses_two_pongs_is_disconnected() {
-    let app = spawn(Backend::Memory, |s| s.ws_ping_interval_seconds = "1".into()).await.unwrap();
+    let app = TestApp::spawn_tuned(Backend::Memory, |s| s.ws_ping_interval_seconds = "1".into()).await.unwrap();
     let (_, _, key) = app.tenant("Acme").await;
     let mut answering = app.ws(&format!("api_key={key}")).await;
     answering.next_json().await;
@@ -360,7 +348,9 @@ async fn a_client_that_misses_two_pongs_is_disconnected() {
 
 #[tokio::test]
 async fn other_origins_are_refused_when_origins_are_configured() {
-    let app = spawn(Backend::Memory, |s| s.allowed_origins = Some("https://app.example.com".into())).await.unwrap();
+    let app = TestApp::spawn_tuned(Backend::Memory, |s| s.allowed_origins = Some("https://app.example.com".into()))
+        .await
+        .unwrap();
     let (_, _, key) = app.tenant("Acme").await;
     let query = format!("api_key={key}");
     let (status, body) = app.ws_with(&query, &[("origin", "https://evil.example")]).await.err().expect("refused");

@@ -3,7 +3,8 @@
 //! exhaustive matches (no `_` arm), so a new variant does not compile until someone decides
 //! its status. 5xx bodies are opaque; their cause chain goes to the log, once, here.
 
-use salvo::http::StatusCode;
+use salvo::http::header::RETRY_AFTER;
+use salvo::http::{HeaderValue, StatusCode};
 use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
 use serde::Serialize;
@@ -41,6 +42,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// 415: the body is not JSON.
     UnsupportedMediaType(String),
+    /// 429: over a rate limit; retry after the given time (sent as `Retry-After`).
+    TooManyRequests(std::time::Duration),
     /// 503: a backend is unavailable; retrying later may succeed. Opaque body.
     Unavailable(anyhow::Error),
     /// 500: a bug or broken invariant. Opaque body.
@@ -65,6 +68,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,6 +83,9 @@ impl ApiError {
             Self::Conflict(m) => ("Conflict", m.clone()),
             Self::PayloadTooLarge(m) => ("Payload too large", m.clone()),
             Self::UnsupportedMediaType(m) => ("Unsupported media type", m.clone()),
+            Self::TooManyRequests(wait) => {
+                ("Too many requests", format!("Rate limit reached; retry in {} s.", retry_after_secs(*wait)))
+            }
             Self::Unavailable(_) => {
                 ("Service unavailable", "A backing service is unavailable; retry shortly.".to_owned())
             }
@@ -96,8 +103,16 @@ impl Scribe for ApiError {
             _ => {}
         }
         res.status_code(self.status());
+        if let Self::TooManyRequests(wait) = &self {
+            res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(*wait)));
+        }
         res.render(Json(self.body()));
     }
+}
+
+/// Whole seconds to wait, rounded up (Retry-After has no fractions).
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 impl EndpointOutRegister for ApiError {
@@ -111,6 +126,7 @@ impl EndpointOutRegister for ApiError {
             ("409", "Conflicts with existing state"),
             ("413", "Body too large"),
             ("415", "Body is not JSON"),
+            ("429", "Over a rate limit; see Retry-After"),
             ("500", "Internal error (opaque body)"),
             ("503", "A backing service is unavailable; retry"),
         ] {

@@ -11,6 +11,7 @@ use crate::adapters::ws::Connections;
 use crate::app::api_keys::{ApiKeys, Authenticator};
 use crate::app::apps::Apps;
 use crate::app::queries::Queries;
+use crate::app::rate_limits::RateLimits;
 use crate::app::realtime::Realtime;
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::Webhooks;
@@ -30,6 +31,9 @@ pub struct Services {
     pub mappings: UserMappings,
     pub queries: Queries,
     pub realtime: Realtime,
+    pub rate_limits: RateLimits,
+    /// Proxies whose X-Forwarded-For is believed (client addresses for rate limits).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The open WebSocket connections (closed with 1001 on shutdown).
     pub connections: Connections,
     /// Origins allowed to open /ws; `None`: any.

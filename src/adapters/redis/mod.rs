@@ -7,10 +7,12 @@ mod client;
 mod event_bus;
 mod key_invalidation;
 mod pubsub;
+mod rate_limiter;
 mod session_store;
 
 pub use client::{RedisClients, RedisHealthProbe};
 pub use event_bus::RedisEventBus;
 pub use key_invalidation::RedisKeyInvalidation;
 pub use pubsub::{Delivery, RedisPubSub};
+pub use rate_limiter::RedisRateLimiter;
 pub use session_store::RedisSessionStore;

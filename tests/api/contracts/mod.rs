@@ -6,6 +6,7 @@ mod app_repository;
 mod event_bus;
 mod event_store;
 mod key_invalidation;
+mod rate_limiter;
 mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;

@@ -1,13 +1,16 @@
 //! Guard of /api/*: the app's key in `x-app-api-key`. Missing, malformed, unknown, wrong,
 //! revoked or expired keys are 401 with one message that never echoes the key; an inactive
-//! app is 403. On success the app's [`Principal`] is in the depot for the handler.
+//! app is 403; over a rate limit, 429. On success the app's [`Principal`] is in the depot
+//! for the handler.
 
 use std::sync::Arc;
 
 use salvo::prelude::*;
 
+use super::limits;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
+use crate::app::api_keys::AuthError;
 use crate::domain::api_key::Principal;
 
 pub const API_KEY_HEADER: &str = "x-app-api-key";
@@ -15,16 +18,35 @@ pub const API_KEY_HEADER: &str = "x-app-api-key";
 #[handler]
 pub async fn require_api_key(req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
     let presented = req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
-    let result = AppState::from_depot(depot).authenticator.authenticate(presented).await;
+    let result = authenticate(AppState::from_depot(depot), req, presented).await;
     match result {
         Ok(principal) => {
             tracing::Span::current().record("app_id", tracing::field::display(principal.app_id));
             depot.insert_typed(principal);
         }
         Err(err) => {
-            res.render(ApiError::from(err));
+            res.render(err);
             ctrl.skip_rest();
         }
+    }
+}
+
+/// Authenticates `presented` under the rate limits (also used by GET /ws).
+pub async fn authenticate(
+    state: &AppState,
+    req: &Request,
+    presented: Option<&str>,
+) -> Result<Arc<Principal>, ApiError> {
+    let client = limits::admit_client(state, req)?;
+    match state.authenticator.authenticate(presented).await {
+        Ok(principal) => {
+            limits::app_request(state, principal.app_id).await?;
+            Ok(principal)
+        }
+        Err(err @ (AuthError::Malformed(_) | AuthError::Rejected(_))) => {
+            Err(limits::wrong_credentials(state, client, err.into()).await)
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Guard of /internal/*: `Authorization: Bearer <INTERNAL_API_SECRET>`. Missing or
 //! malformed header is 401, a wrong token 403 (the old server's contract). Both sides are
 //! hashed to fixed-length digests and compared in constant time, so neither the content
-//! nor the length of the secret leaks through timing. The token is never logged.
+//! nor the length of the secret leaks through timing. The token is never logged. A wrong
+//! token counts against the client's allowance of wrong credentials (then 429).
 
 use salvo::http::header::AUTHORIZATION;
 use salvo::prelude::*;
@@ -9,7 +10,9 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::limits;
 use crate::adapters::http::error::ApiError;
+use crate::adapters::http::state::AppState;
 
 pub struct InternalAuth {
     expected: [u8; 32],
@@ -47,7 +50,15 @@ impl InternalAuth {
 #[async_trait]
 impl Handler for InternalAuth {
     async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
-        match self.check(req) {
+        let state = AppState::from_depot(depot).clone();
+        let checked = match limits::admit_client(&state, req) {
+            Ok(client) => match self.check(req) {
+                Err(err @ ApiError::Forbidden { .. }) => Err(limits::wrong_credentials(&state, client, err).await),
+                other => other,
+            },
+            Err(refused) => Err(refused),
+        };
+        match checked {
             Ok(()) => {
                 ctrl.call_next(req, depot, res).await;
             }

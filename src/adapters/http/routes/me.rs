@@ -15,7 +15,7 @@ pub struct MeResponse {
 }
 
 /// The app this API key belongs to.
-#[endpoint(tags("app api"), status_codes(200, 401, 403, 503))]
+#[endpoint(tags("app api"), status_codes(200, 401, 403, 429, 503))]
 pub async fn me(depot: &mut Depot) -> Json<MeResponse> {
     let who = principal(depot);
     Json(MeResponse {

@@ -39,7 +39,7 @@ pub struct IssuedKeyResponse {
     tags("api keys"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
     request_body(content = IssueKeyRequest, description = "Optional"),
-    status_codes(201, 400, 401, 403, 404, 413, 415, 503)
+    status_codes(201, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn issue_key(req: &mut Request, depot: &mut Depot) -> Result<ShownOnce<IssuedKeyResponse>, ApiError> {
     let app_id = extract::app_id(req)?;

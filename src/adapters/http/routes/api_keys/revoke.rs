@@ -11,7 +11,7 @@ use crate::adapters::http::state::AppState;
 #[endpoint(
     tags("api keys"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
-    status_codes(204, 400, 401, 403, 404, 503)
+    status_codes(204, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn revoke_key(req: &mut Request, depot: &mut Depot) -> Result<NoContent, ApiError> {
     let app_id = extract::app_id(req)?;

@@ -25,7 +25,7 @@ pub struct KeyStatusResponse {
 #[endpoint(
     tags("api keys"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
-    status_codes(200, 400, 401, 403, 404, 503)
+    status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn key_status(req: &mut Request, depot: &mut Depot) -> Result<Json<KeyStatusResponse>, ApiError> {
     let app_id = extract::app_id(req)?;

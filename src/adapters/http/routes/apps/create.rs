@@ -22,7 +22,7 @@ pub struct CreateAppRequest {
 #[endpoint(
     tags("apps"),
     request_body = CreateAppRequest,
-    status_codes(201, 400, 401, 403, 413, 415, 503)
+    status_codes(201, 400, 401, 403, 413, 415, 429, 503)
 )]
 pub async fn create_app(req: &mut Request, depot: &mut Depot) -> Result<Created<AppResponse>, ApiError> {
     let body: CreateAppRequest = json_body(req).await?;

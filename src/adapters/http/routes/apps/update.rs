@@ -41,7 +41,7 @@ impl TryFrom<UpdateAppRequest> for AppPatch {
     tags("apps"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
     request_body = UpdateAppRequest,
-    status_codes(200, 400, 401, 403, 404, 413, 415, 503)
+    status_codes(200, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn update_app(req: &mut Request, depot: &mut Depot) -> Result<Json<AppResponse>, ApiError> {
     let id = extract::app_id(req)?;

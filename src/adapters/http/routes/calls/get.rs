@@ -22,7 +22,7 @@ pub struct CallDetailResponse {
 #[endpoint(
     tags("app api"),
     parameters(("call_id" = i64, Path, description = "Dialpad's call id")),
-    status_codes(200, 400, 401, 403, 404, 503)
+    status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<Json<CallDetailResponse>, ApiError> {
     let call_id = extract::path_param::<i64>(req, "call_id")?;

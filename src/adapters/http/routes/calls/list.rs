@@ -48,7 +48,7 @@ pub(crate) fn direction(raw: &str) -> Result<Direction, &'static str> {
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
-    status_codes(200, 400, 401, 403, 503)
+    status_codes(200, 400, 401, 403, 429, 503)
 )]
 pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<Json<CallList>, ApiError> {
     let query = CallQuery {

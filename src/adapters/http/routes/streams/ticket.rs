@@ -21,7 +21,7 @@ pub struct TicketResponse {
 }
 
 /// A one-time WebSocket ticket for this key's app.
-#[endpoint(tags("app api"), status_codes(201, 401, 403, 503))]
+#[endpoint(tags("app api"), status_codes(201, 401, 403, 429, 503))]
 pub async fn issue_ticket(depot: &mut Depot) -> Result<ShownOnce<TicketResponse>, ApiError> {
     let principal = principal(depot);
     let (app_id, key_id) = (principal.app_id, principal.key_id.clone());

@@ -13,7 +13,8 @@ use salvo::websocket::WebSocketUpgrade;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
-use crate::adapters::http::middleware::api_key_auth::API_KEY_HEADER;
+use crate::adapters::http::middleware::api_key_auth::{self, API_KEY_HEADER};
+use crate::adapters::http::middleware::limits;
 use crate::adapters::http::state::AppState;
 use crate::adapters::ws::{self, socket_config};
 use crate::app::apps::AppLookupError;
@@ -31,7 +32,7 @@ use crate::domain::user_mapping::AppUserId;
         ("types" = Option<String>, Query, description = "Comma-separated event types or families (call, call.ringing, sms...)"),
         ("user" = Option<String>, Query, description = "Only this app user's events (through user mappings)"),
     ),
-    status_codes(101, 400, 401, 403, 503)
+    status_codes(101, 400, 401, 403, 429, 503)
 )]
 pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -> Result<(), ApiError> {
     let state = AppState::from_depot(depot).clone();
@@ -76,18 +77,28 @@ fn check_origin(req: &Request, allowed: Option<&[String]>) -> Result<(), ApiErro
 
 async fn authenticate(req: &Request, state: &AppState) -> Result<Grant, ApiError> {
     if let Some(ticket) = req.queries().get("ticket").filter(|t| !t.is_empty()) {
-        return state.realtime.admit_ticket(ticket).await.map_err(|err| match err {
-            AdmitError::InvalidTicket => ApiError::Unauthorized {
-                error: "Invalid ticket",
-                message: "The ticket is not valid: unknown, expired or already used.".to_owned(),
-            },
-            AdmitError::Ended(Ending::KeyRevoked | Ending::KeyExpired) => ApiError::Unauthorized {
-                error: "Invalid ticket",
-                message: "The API key that asked for this ticket is no longer valid.".to_owned(),
-            },
-            AdmitError::Ended(Ending::AppInactive) => AppLookupError::Inactive.into(),
-            AdmitError::Store(err) => err.into(),
-        });
+        let client = limits::admit_client(state, req)?;
+        let grant = match state.realtime.admit_ticket(ticket).await {
+            Ok(grant) => grant,
+            Err(AdmitError::InvalidTicket) => {
+                let invalid = ApiError::Unauthorized {
+                    error: "Invalid ticket",
+                    message: "The ticket is not valid: unknown, expired or already used.".to_owned(),
+                };
+                // A ticket nobody issued (or one used already) counts as a wrong credential.
+                return Err(limits::wrong_credentials(state, client, invalid).await);
+            }
+            Err(AdmitError::Ended(Ending::KeyRevoked | Ending::KeyExpired)) => {
+                return Err(ApiError::Unauthorized {
+                    error: "Invalid ticket",
+                    message: "The API key that asked for this ticket is no longer valid.".to_owned(),
+                });
+            }
+            Err(AdmitError::Ended(Ending::AppInactive)) => return Err(AppLookupError::Inactive.into()),
+            Err(AdmitError::Store(err)) => return Err(err.into()),
+        };
+        limits::app_request(state, grant.app_id).await?;
+        return Ok(grant);
     }
     let key = req
         .queries()
@@ -96,6 +107,6 @@ async fn authenticate(req: &Request, state: &AppState) -> Result<Grant, ApiError
         .filter(|k| !k.is_empty())
         .or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
     let mark = state.realtime.credentials.mark();
-    let principal = state.authenticator.authenticate(key).await.map_err(ApiError::from)?;
+    let principal = api_key_auth::authenticate(state, req, key).await?;
     Ok(Grant::authenticated(mark, &principal))
 }

@@ -44,7 +44,7 @@ impl TryFrom<CreateMappingRequest> for NewMapping {
     tags("user mappings"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
     request_body = CreateMappingRequest,
-    status_codes(201, 400, 401, 403, 404, 409, 413, 415, 503)
+    status_codes(201, 400, 401, 403, 404, 409, 413, 415, 429, 503)
 )]
 pub async fn create_mapping(req: &mut Request, depot: &mut Depot) -> Result<Created<MappingResponse>, ApiError> {
     let app_id = extract::app_id(req)?;

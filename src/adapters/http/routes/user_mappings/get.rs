@@ -14,7 +14,7 @@ use crate::adapters::http::state::AppState;
         ("app_id" = String, Path, description = "The app's UUID"),
         ("dialpad_user_id" = i64, Path, description = "The Dialpad user id"),
     ),
-    status_codes(200, 400, 401, 403, 404, 503)
+    status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn get_mapping(req: &mut Request, depot: &mut Depot) -> Result<Json<MappingResponse>, ApiError> {
     let (app_id, user) = (extract::app_id(req)?, dialpad_user(req)?);

@@ -25,7 +25,7 @@ pub struct MappingList {
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
-    status_codes(200, 400, 401, 403, 404, 503)
+    status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn list_mappings(req: &mut Request, depot: &mut Depot) -> Result<Json<MappingList>, ApiError> {
     let app_id = extract::app_id(req)?;

@@ -50,7 +50,7 @@ impl TryFrom<UpdateMappingRequest> for UserMappingPatch {
         ("dialpad_user_id" = i64, Path, description = "The Dialpad user id"),
     ),
     request_body = UpdateMappingRequest,
-    status_codes(200, 400, 401, 403, 404, 413, 415, 503)
+    status_codes(200, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn update_mapping(req: &mut Request, depot: &mut Depot) -> Result<Json<MappingResponse>, ApiError> {
     let (app_id, user) = (extract::app_id(req)?, dialpad_user(req)?);

@@ -38,7 +38,7 @@ fn decode(raw: &str) -> Result<VoicemailCursor, ApiError> {
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
-    status_codes(200, 400, 401, 403, 503)
+    status_codes(200, 400, 401, 403, 429, 503)
 )]
 pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<Json<VoicemailList>, ApiError> {
     let query = VoicemailQuery {

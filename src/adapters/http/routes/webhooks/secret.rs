@@ -55,7 +55,7 @@ pub struct SecretList {
     tags("webhooks"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
     request_body(content = RotateSecretRequest, description = "Optional"),
-    status_codes(201, 400, 401, 403, 404, 413, 415, 503)
+    status_codes(201, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn issue_webhook_secret(
     req: &mut Request,
@@ -86,7 +86,7 @@ pub async fn issue_webhook_secret(
 #[endpoint(
     tags("webhooks"),
     parameters(("app_id" = String, Path, description = "The app's UUID")),
-    status_codes(200, 400, 401, 403, 404, 503)
+    status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn list_webhook_secrets(req: &mut Request, depot: &mut Depot) -> Result<Json<SecretList>, ApiError> {
     let app_id = extract::app_id(req)?;

@@ -1,0 +1,54 @@
+//! RateLimiter over Redis: the subject's TAT under `<prefix>rl:<subject>`, decided and
+//! updated by one Lua script (atomic), on Redis's own clock (`TIME`), so that instances
+//! whose clocks disagree still share one limit. The script is the domain's
+//! [`Quota::decide`] in Lua.
+
+use async_trait::async_trait;
+use fred::types::scripts::Script;
+
+use super::RedisClients;
+use crate::domain::rate_limit::{Decision, Quota};
+use crate::ports::RateLimiter;
+
+/// KEYS[1] the subject; ARGV emission (ms), burst. Returns {allowed (0/1), retry_after_ms}.
+const GCRA: &str = r#"
+local emission = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local allow_at = new_tat - emission * burst
+if now < allow_at then
+  return {0, allow_at - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(new_tat - now, 1))
+return {1, 0}
+"#;
+
+pub struct RedisRateLimiter {
+    clients: RedisClients,
+    script: Script,
+}
+
+impl RedisRateLimiter {
+    pub fn new(clients: RedisClients) -> Self {
+        Self { clients, script: Script::from_lua(GCRA) }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error> {
+        let key = self.clients.name(&format!("rl:{subject}"));
+        let args = vec![i64::try_from(quota.emission_ms())?, i64::from(quota.burst)];
+        let (allowed, retry_after_ms): (i64, i64) =
+            self.script.evalsha_with_reload(self.clients.pool.next(), key, args).await?;
+        Ok(if allowed == 1 {
+            Decision::Allowed
+        } else {
+            Decision::Limited { retry_after: std::time::Duration::from_millis(retry_after_ms.max(1).unsigned_abs()) }
+        })
+    }
+}

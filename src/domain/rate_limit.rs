@@ -1,0 +1,119 @@
+//! Rate limits as GCRA (the generic cell rate algorithm): a quota of `rate` requests per
+//! `period` with bursts of up to `burst`. The whole state of a limited subject is one
+//! instant, its theoretical arrival time (TAT), so a limit shared by every instance is one
+//! number in Redis, updated by one script that mirrors [`Quota::decide`].
+
+use std::time::Duration;
+
+/// How much a subject may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Quota {
+    /// Time between two requests at the sustained rate.
+    pub emission: Duration,
+    /// Requests allowed at once after a quiet spell (at least 1).
+    pub burst: u32,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// Over the quota: try again after this long.
+    Limited {
+        retry_after: Duration,
+    },
+}
+
+impl Quota {
+    /// `per_minute` requests a minute on average, `burst` at once; `None` when `per_minute`
+    /// is 0 (no limit).
+    pub fn per_minute(per_minute: u32, burst: u32) -> Option<Self> {
+        (per_minute > 0).then(|| Self { emission: Duration::from_secs(60) / per_minute, burst: burst.max(1) })
+    }
+
+    /// The decision for a request at `now_ms` given the subject's TAT (`None`: never seen,
+    /// or forgotten), and the TAT to store when allowed. Times in milliseconds on any one
+    /// clock.
+    pub fn decide(&self, tat_ms: Option<u64>, now_ms: u64) -> (Decision, Option<u64>) {
+        let emission = self.emission_ms();
+        let tat = tat_ms.unwrap_or(now_ms).max(now_ms);
+        let new_tat = tat + emission;
+        let allow_at = new_tat.saturating_sub(emission * u64::from(self.burst));
+        if now_ms < allow_at {
+            (Decision::Limited { retry_after: Duration::from_millis(allow_at - now_ms) }, None)
+        } else {
+            (Decision::Allowed, Some(new_tat))
+        }
+    }
+
+    /// The emission interval in whole milliseconds (at least 1).
+    pub fn emission_ms(&self) -> u64 {
+        u64::try_from(self.emission.as_millis()).unwrap_or(u64::MAX).max(1)
+    }
+
+    /// How long a stored TAT matters after `now`: it can be forgotten once it has passed.
+    pub fn keep_for(&self, tat_ms: u64, now_ms: u64) -> Duration {
+        Duration::from_millis(tat_ms.saturating_sub(now_ms).max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Runs `n` requests at `now` from `tat`; how many were allowed, and the last TAT.
+    fn burst_at(quota: Quota, mut tat: Option<u64>, now: u64, n: u32) -> (u32, Option<u64>) {
+        let mut allowed = 0;
+        for _ in 0..n {
+            if let (Decision::Allowed, next) = quota.decide(tat, now) {
+                allowed += 1;
+                tat = next;
+            }
+        }
+        (allowed, tat)
+    }
+
+    #[test]
+    fn a_burst_is_allowed_at_once_then_one_per_emission_interval() {
+        let quota = Quota::per_minute(60, 5).unwrap();
+        let (allowed, tat) = burst_at(quota, None, 1_000_000, 20);
+        assert_eq!(allowed, 5);
+        let (decision, _) = quota.decide(tat, 1_000_000);
+        assert_eq!(decision, Decision::Limited { retry_after: Duration::from_secs(1) });
+        assert_eq!(quota.decide(tat, 1_000_999).0, Decision::Limited { retry_after: Duration::from_millis(1) });
+        assert_eq!(quota.decide(tat, 1_001_000).0, Decision::Allowed);
+        // After a quiet spell the whole burst is back.
+        assert_eq!(burst_at(quota, tat, 1_000_000 + 60_000, 20).0, 5);
+    }
+
+    #[test]
+    fn zero_per_minute_means_no_limit() {
+        assert_eq!(Quota::per_minute(0, 10), None);
+        assert_eq!(Quota::per_minute(600, 0).unwrap().burst, 1, "a burst of at least one");
+    }
+
+    proptest! {
+        /// Over any window, no more than burst + window / emission requests get through.
+        #[test]
+        fn never_more_than_the_burst_plus_the_rate(
+            per_minute in 1u32..10_000,
+            burst in 1u32..50,
+            gaps in proptest::collection::vec(0u64..2_000, 1..300),
+        ) {
+            let quota = Quota::per_minute(per_minute, burst).unwrap();
+            let (mut tat, mut now, mut allowed) = (None, 10_000_000u64, 0u64);
+            let start = now;
+            for gap in gaps {
+                now += gap;
+                if let (Decision::Allowed, next) = quota.decide(tat, now) {
+                    allowed += 1;
+                    tat = next;
+                }
+            }
+            let bound = u64::from(burst) + (now - start) / quota.emission_ms();
+            prop_assert!(allowed <= bound, "{allowed} allowed, bound {bound}");
+        }
+    }
+}
