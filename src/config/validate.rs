@@ -114,8 +114,8 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
 
 fn rate_limit_config(s: &Settings, problems: &mut Problems) -> RateLimitConfig {
     let per_minute = |raw: &str, variable: &str, problems: &mut Problems| {
-        // At most one request a millisecond: the limiters keep time in milliseconds.
-        parse_number(raw, variable, 0..=60_000, problems).unwrap_or(0)
+        // At most one request a microsecond: the limiters keep time in microseconds.
+        parse_number(raw, variable, 0..=60_000_000, problems).unwrap_or(0)
     };
     let app = per_minute(&s.rate_limit_app_per_minute, "RATE_LIMIT_APP_PER_MINUTE", problems);
     let burst = parse_number(&s.rate_limit_app_burst, "RATE_LIMIT_APP_BURST", 1..=1_000_000, problems).unwrap_or(1);

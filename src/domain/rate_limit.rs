@@ -1,7 +1,7 @@
 //! Rate limits as GCRA (the generic cell rate algorithm): a quota of `rate` requests per
 //! `period` with bursts of up to `burst`. The whole state of a limited subject is one
-//! instant, its theoretical arrival time (TAT), so a limit shared by every instance is one
-//! number in Redis, updated by one script that mirrors [`Quota::decide`].
+//! instant, its theoretical arrival time (TAT, in microseconds), so a limit shared by every
+//! instance is one number in Redis, updated by one script that mirrors [`Quota::decide`].
 
 use std::time::Duration;
 
@@ -31,29 +31,24 @@ impl Quota {
         (per_minute > 0).then(|| Self { emission: Duration::from_secs(60) / per_minute, burst: burst.max(1) })
     }
 
-    /// The decision for a request at `now_ms` given the subject's TAT (`None`: never seen,
-    /// or forgotten), and the TAT to store when allowed. Times in milliseconds on any one
+    /// The decision for a request at `now_us` given the subject's TAT (`None`: never seen,
+    /// or forgotten), and the TAT to store when allowed. Times in microseconds on any one
     /// clock.
-    pub fn decide(&self, tat_ms: Option<u64>, now_ms: u64) -> (Decision, Option<u64>) {
-        let emission = self.emission_ms();
-        let tat = tat_ms.unwrap_or(now_ms).max(now_ms);
+    pub fn decide(&self, tat_us: Option<u64>, now_us: u64) -> (Decision, Option<u64>) {
+        let emission = self.emission_us();
+        let tat = tat_us.unwrap_or(now_us).max(now_us);
         let new_tat = tat + emission;
         let allow_at = new_tat.saturating_sub(emission * u64::from(self.burst));
-        if now_ms < allow_at {
-            (Decision::Limited { retry_after: Duration::from_millis(allow_at - now_ms) }, None)
+        if now_us < allow_at {
+            (Decision::Limited { retry_after: Duration::from_micros(allow_at - now_us) }, None)
         } else {
             (Decision::Allowed, Some(new_tat))
         }
     }
 
-    /// The emission interval in whole milliseconds (at least 1).
-    pub fn emission_ms(&self) -> u64 {
-        u64::try_from(self.emission.as_millis()).unwrap_or(u64::MAX).max(1)
-    }
-
-    /// How long a stored TAT matters after `now`: it can be forgotten once it has passed.
-    pub fn keep_for(&self, tat_ms: u64, now_ms: u64) -> Duration {
-        Duration::from_millis(tat_ms.saturating_sub(now_ms).max(1))
+    /// The emission interval in whole microseconds (at least 1).
+    pub fn emission_us(&self) -> u64 {
+        u64::try_from(self.emission.as_micros()).unwrap_or(u64::MAX).max(1)
     }
 }
 
@@ -78,14 +73,15 @@ mod tests {
     #[test]
     fn a_burst_is_allowed_at_once_then_one_per_emission_interval() {
         let quota = Quota::per_minute(60, 5).unwrap();
-        let (allowed, tat) = burst_at(quota, None, 1_000_000, 20);
+        let start = 1_000_000_000;
+        let (allowed, tat) = burst_at(quota, None, start, 20);
         assert_eq!(allowed, 5);
-        let (decision, _) = quota.decide(tat, 1_000_000);
+        let (decision, _) = quota.decide(tat, start);
         assert_eq!(decision, Decision::Limited { retry_after: Duration::from_secs(1) });
-        assert_eq!(quota.decide(tat, 1_000_999).0, Decision::Limited { retry_after: Duration::from_millis(1) });
-        assert_eq!(quota.decide(tat, 1_001_000).0, Decision::Allowed);
+        assert_eq!(quota.decide(tat, start + 999_999).0, Decision::Limited { retry_after: Duration::from_micros(1) });
+        assert_eq!(quota.decide(tat, start + 1_000_000).0, Decision::Allowed);
         // After a quiet spell the whole burst is back.
-        assert_eq!(burst_at(quota, tat, 1_000_000 + 60_000, 20).0, 5);
+        assert_eq!(burst_at(quota, tat, start + 60_000_000, 20).0, 5);
     }
 
     #[test]
@@ -100,10 +96,10 @@ mod tests {
         fn never_more_than_the_burst_plus_the_rate(
             per_minute in 1u32..10_000,
             burst in 1u32..50,
-            gaps in proptest::collection::vec(0u64..2_000, 1..300),
+            gaps in proptest::collection::vec(0u64..2_000_000, 1..300),
         ) {
             let quota = Quota::per_minute(per_minute, burst).unwrap();
-            let (mut tat, mut now, mut allowed) = (None, 10_000_000u64, 0u64);
+            let (mut tat, mut now, mut allowed) = (None, 10_000_000_000u64, 0u64);
             let start = now;
             for gap in gaps {
                 now += gap;
@@ -112,7 +108,7 @@ mod tests {
                     tat = next;
                 }
             }
-            let bound = u64::from(burst) + (now - start) / quota.emission_ms();
+            let bound = u64::from(burst) + (now - start) / quota.emission_us();
             prop_assert!(allowed <= bound, "{allowed} allowed, bound {bound}");
         }
     }

@@ -29,15 +29,15 @@ impl InProcessRateLimiter {
         Self { clock, state: Mutex::new(State { tats: HashMap::new(), sweep_at: SWEEP_AFTER }) }
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.clock.now().timestamp_millis()).unwrap_or(0)
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.clock.now().timestamp_micros()).unwrap_or(0)
     }
 }
 
 #[async_trait]
 impl RateLimiter for InProcessRateLimiter {
     async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error> {
-        let now = self.now_ms();
+        let now = self.now_us();
         let mut state = self.state.lock().expect("rate limiter poisoned");
         let (decision, tat) = quota.decide(state.tats.get(subject).copied(), now);
         if let Some(tat) = tat {

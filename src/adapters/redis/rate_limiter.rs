@@ -10,12 +10,14 @@ use super::RedisClients;
 use crate::domain::rate_limit::{Decision, Quota};
 use crate::ports::RateLimiter;
 
-/// KEYS[1] the subject; ARGV emission (ms), burst. Returns {allowed (0/1), retry_after_ms}.
+/// KEYS[1] the subject; ARGV emission (µs), burst. Returns {allowed (0/1), retry_after_µs}.
+/// Times are microseconds (below 2^53, exact in Lua's doubles); the TAT is written with
+/// `%d`, since Lua's default number format keeps only 14 digits.
 const GCRA: &str = r#"
 local emission = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local new_tat = tat + emission
@@ -23,7 +25,8 @@ local allow_at = new_tat - emission * burst
 if now < allow_at then
   return {0, allow_at - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(new_tat - now, 1))
+local keep_ms = math.max(math.ceil((new_tat - now) / 1000), 1)
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', keep_ms)
 return {1, 0}
 "#;
 
@@ -42,13 +45,13 @@ impl RedisRateLimiter {
 impl RateLimiter for RedisRateLimiter {
     async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error> {
         let key = self.clients.name(&format!("rl:{subject}"));
-        let args = vec![i64::try_from(quota.emission_ms())?, i64::from(quota.burst)];
-        let (allowed, retry_after_ms): (i64, i64) =
+        let args = vec![i64::try_from(quota.emission_us())?, i64::from(quota.burst)];
+        let (allowed, retry_after_us): (i64, i64) =
             self.script.evalsha_with_reload(self.clients.pool.next(), key, args).await?;
         Ok(if allowed == 1 {
             Decision::Allowed
         } else {
-            Decision::Limited { retry_after: std::time::Duration::from_millis(retry_after_ms.max(1).unsigned_abs()) }
+            Decision::Limited { retry_after: std::time::Duration::from_micros(retry_after_us.max(1).unsigned_abs()) }
         })
     }
 }
