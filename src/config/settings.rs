@@ -18,7 +18,7 @@ const DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS: &str = "30";
 const DEFAULT_WS_PING_INTERVAL_SECONDS: &str = "25";
 const DEFAULT_WS_REPLAY_LIMIT: &str = "1000";
 const DEFAULT_WS_SEND_QUEUE_SIZE: &str = "256";
-const DEFAULT_RATE_LIMIT_APP_PER_MINUTE: &str = "0";
+const DEFAULT_RATE_LIMIT_APP_PER_MINUTE: &str = "6000";
 const DEFAULT_RATE_LIMIT_APP_BURST: &str = "200";
 const DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: &str = "30";
 
@@ -195,8 +195,7 @@ pub struct Settings {
     pub ws_send_queue_size: String,
 
     /// Requests per minute each app may make with its API key (/api/*, /ws), on average
-    /// across all instances; 0 (the default): no limit. With Redis each limited request
-    /// costs a Redis round trip. Webhooks are never limited.
+    /// across all instances; 0: no limit. Webhooks are never limited.
     #[arg(long, env = "RATE_LIMIT_APP_PER_MINUTE", global = true, default_value = DEFAULT_RATE_LIMIT_APP_PER_MINUTE)]
     pub rate_limit_app_per_minute: String,
 

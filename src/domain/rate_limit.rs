@@ -31,13 +31,13 @@ impl Quota {
         (per_minute > 0).then(|| Self { emission: Duration::from_secs(60) / per_minute, burst: burst.max(1) })
     }
 
-    /// The decision for a request at `now_us` given the subject's TAT (`None`: never seen,
-    /// or forgotten), and the TAT to store when allowed. Times in microseconds on any one
-    /// clock.
-    pub fn decide(&self, tat_us: Option<u64>, now_us: u64) -> (Decision, Option<u64>) {
+    /// The decision for `cost` requests at once at `now_us` given the subject's TAT (`None`:
+    /// never seen, or forgotten), and the TAT to store when allowed. Times in microseconds
+    /// on any one clock. A cost above the burst is never allowed.
+    pub fn decide(&self, tat_us: Option<u64>, now_us: u64, cost: u32) -> (Decision, Option<u64>) {
         let emission = self.emission_us();
         let tat = tat_us.unwrap_or(now_us).max(now_us);
-        let new_tat = tat + emission;
+        let new_tat = tat + emission * u64::from(cost);
         let allow_at = new_tat.saturating_sub(emission * u64::from(self.burst));
         if now_us < allow_at {
             (Decision::Limited { retry_after: Duration::from_micros(allow_at - now_us) }, None)
@@ -62,7 +62,7 @@ mod tests {
     fn burst_at(quota: Quota, mut tat: Option<u64>, now: u64, n: u32) -> (u32, Option<u64>) {
         let mut allowed = 0;
         for _ in 0..n {
-            if let (Decision::Allowed, next) = quota.decide(tat, now) {
+            if let (Decision::Allowed, next) = quota.decide(tat, now, 1) {
                 allowed += 1;
                 tat = next;
             }
@@ -76,12 +76,25 @@ mod tests {
         let start = 1_000_000_000;
         let (allowed, tat) = burst_at(quota, None, start, 20);
         assert_eq!(allowed, 5);
-        let (decision, _) = quota.decide(tat, start);
+        let (decision, _) = quota.decide(tat, start, 1);
         assert_eq!(decision, Decision::Limited { retry_after: Duration::from_secs(1) });
-        assert_eq!(quota.decide(tat, start + 999_999).0, Decision::Limited { retry_after: Duration::from_micros(1) });
-        assert_eq!(quota.decide(tat, start + 1_000_000).0, Decision::Allowed);
+        assert_eq!(
+            quota.decide(tat, start + 999_999, 1).0,
+            Decision::Limited { retry_after: Duration::from_micros(1) }
+        );
+        assert_eq!(quota.decide(tat, start + 1_000_000, 1).0, Decision::Allowed);
         // After a quiet spell the whole burst is back.
         assert_eq!(burst_at(quota, tat, start + 60_000_000, 20).0, 5);
+    }
+
+    #[test]
+    fn several_requests_at_once_take_as_many_as_they_are_or_none() {
+        let quota = Quota::per_minute(60, 5).unwrap();
+        let (decision, tat) = quota.decide(None, 0, 3);
+        assert_eq!(decision, Decision::Allowed);
+        assert_eq!(quota.decide(tat, 0, 3).0, Decision::Limited { retry_after: Duration::from_secs(1) });
+        assert_eq!(burst_at(quota, tat, 0, 5).0, 2, "what the refused three left");
+        assert!(matches!(quota.decide(None, 0, 6).0, Decision::Limited { .. }), "more than the burst, never");
     }
 
     #[test]
@@ -103,7 +116,7 @@ mod tests {
             let start = now;
             for gap in gaps {
                 now += gap;
-                if let (Decision::Allowed, next) = quota.decide(tat, now) {
+                if let (Decision::Allowed, next) = quota.decide(tat, now, 1) {
                     allowed += 1;
                     tat = next;
                 }

@@ -7,9 +7,9 @@ use crate::domain::rate_limit::{Decision, Quota};
 
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
-    /// Counts one request of `subject` against `quota` and says whether it may proceed. The
-    /// state is the subject's alone (a subject names its policy, e.g. `app:<id>`), so a
+    /// Counts `cost` requests of `subject` against `quota` and says whether they may proceed
+    /// (all of them, or none: nothing is counted when refused). The state is the subject's alone (a subject names its policy, e.g. `app:<id>`), so a
     /// changed quota applies to the same history. An error means the limiter could not be
     /// asked (the caller decides to fail open).
-    async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error>;
+    async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Result<Decision, anyhow::Error>;
 }

@@ -36,10 +36,10 @@ impl InProcessRateLimiter {
 
 #[async_trait]
 impl RateLimiter for InProcessRateLimiter {
-    async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error> {
+    async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Result<Decision, anyhow::Error> {
         let now = self.now_us();
         let mut state = self.state.lock().expect("rate limiter poisoned");
-        let (decision, tat) = quota.decide(state.tats.get(subject).copied(), now);
+        let (decision, tat) = quota.decide(state.tats.get(subject).copied(), now, cost);
         if let Some(tat) = tat {
             state.tats.insert(subject.to_owned(), tat);
             if state.tats.len() >= state.sweep_at {

@@ -10,17 +10,18 @@ use super::RedisClients;
 use crate::domain::rate_limit::{Decision, Quota};
 use crate::ports::RateLimiter;
 
-/// KEYS[1] the subject; ARGV emission (µs), burst. Returns {allowed (0/1), retry_after_µs}.
+/// KEYS[1] the subject; ARGV emission (µs), burst, cost. Returns {allowed (0/1), retry_after_µs}.
 /// Times are microseconds (below 2^53, exact in Lua's doubles); the TAT is written with
 /// `%d`, since Lua's default number format keeps only 14 digits.
 const GCRA: &str = r#"
 local emission = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + emission
+local new_tat = tat + emission * cost
 local allow_at = new_tat - emission * burst
 if now < allow_at then
   return {0, allow_at - now}
@@ -43,9 +44,9 @@ impl RedisRateLimiter {
 
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
-    async fn check(&self, subject: &str, quota: Quota) -> Result<Decision, anyhow::Error> {
+    async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Result<Decision, anyhow::Error> {
         let key = self.clients.name(&format!("rl:{subject}"));
-        let args = vec![i64::try_from(quota.emission_us())?, i64::from(quota.burst)];
+        let args = vec![i64::try_from(quota.emission_us())?, i64::from(quota.burst), i64::from(cost)];
         let (allowed, retry_after_us): (i64, i64) =
             self.script.evalsha_with_reload(self.clients.pool.next(), key, args).await?;
         Ok(if allowed == 1 {

@@ -1,5 +1,5 @@
 //! RateLimiter contract, in memory and over Redis: a burst is allowed at once, then the
-//! subject is limited with a retry time no longer than one emission interval; subjects are
+//! subject is limited (several requests at once are allowed together or not at all) with a retry time no longer than one emission interval; subjects are
 //! independent; and over Redis two instances share one limit.
 
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::infra::TestRedis;
 async fn allowed(limiter: &dyn RateLimiter, subject: &str, quota: Quota, n: usize) -> usize {
     let mut allowed = 0;
     for _ in 0..n {
-        if limiter.check(subject, quota).await.unwrap() == Decision::Allowed {
+        if limiter.check(subject, quota, 1).await.unwrap() == Decision::Allowed {
             allowed += 1;
         }
     }
@@ -28,13 +28,16 @@ async fn contract(here: Arc<dyn RateLimiter>, there: Arc<dyn RateLimiter>) {
     let quota = Quota::per_minute(1, 3).unwrap();
     assert_eq!(allowed(here.as_ref(), "a", quota, 2).await, 2);
     assert_eq!(allowed(there.as_ref(), "a", quota, 5).await, 1, "the burst is shared by every instance");
-    match here.check("a", quota).await.unwrap() {
+    match here.check("a", quota, 1).await.unwrap() {
         Decision::Limited { retry_after } => {
             assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(60), "{retry_after:?}");
         }
         Decision::Allowed => panic!("over the burst"),
     }
     assert_eq!(allowed(here.as_ref(), "b", quota, 5).await, 3, "another subject has its own allowance");
+    assert_eq!(here.check("e", quota, 2).await.unwrap(), Decision::Allowed, "two at once");
+    assert!(matches!(there.check("e", quota, 2).await.unwrap(), Decision::Limited { .. }), "two more: no");
+    assert_eq!(allowed(there.as_ref(), "e", quota, 5).await, 1, "a refused pair takes nothing");
 }
 
 #[tokio::test]
@@ -63,5 +66,5 @@ async fn redis_limiter_honours_the_contract_across_instances() {
     let quota = Quota::per_minute(60, 1).unwrap();
     assert_eq!(allowed(&limiter, "d", quota, 3).await, 1);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(limiter.check("d", quota).await.unwrap(), Decision::Allowed);
+    assert_eq!(limiter.check("d", quota, 1).await.unwrap(), Decision::Allowed);
 }

@@ -3,3 +3,4 @@
 //! adapters in is a caller's job, as it is startup's.
 
 mod api_keys;
+mod rate_limits;

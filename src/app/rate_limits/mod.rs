@@ -10,6 +10,11 @@
 //!
 //! When the limiter cannot be asked (Redis down), requests go through and that is counted:
 //! a limiter outage must not take the API down.
+//!
+//! An app's quota is taken from the limiter in batches leased per instance (leases.rs), so
+//! a busy app costs one Redis call per batch rather than per request.
+
+mod leases;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -50,18 +55,43 @@ struct Inner {
     metrics: RateLimitMetrics,
     /// Clients over their failure allowance, until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
+    leases: leases::Leases,
 }
 
 impl RateLimits {
     pub fn new(limiter: Arc<dyn RateLimiter>, settings: RateLimitSettings, metrics: RateLimitMetrics) -> Self {
-        Self { inner: Arc::new(Inner { limiter, settings, metrics, blocked: Mutex::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                limiter,
+                settings,
+                metrics,
+                blocked: Mutex::default(),
+                leases: leases::Leases::default(),
+            }),
+        }
     }
 
     /// Counts one request of `app`; `Err(retry_after)` when it is over its quota.
     pub async fn app_request(&self, app: AppId) -> Result<(), Duration> {
         let Some(quota) = self.inner.settings.per_app else { return Ok(()) };
-        match self.inner.check(&format!("app:{app}"), quota).await {
-            Decision::Allowed => Ok(()),
+        let lease = self.inner.leases.of(app);
+        let mut lease = lease.lock().await;
+        if lease.take(Instant::now()) {
+            return Ok(());
+        }
+        let subject = format!("app:{app}");
+        let batch = lease.next_batch(quota);
+        let mut decision = self.inner.check(&subject, quota, batch).await;
+        let mut granted = batch;
+        if batch > 1 && decision != Decision::Allowed {
+            // Not a whole batch left: maybe one.
+            (decision, granted) = (self.inner.check(&subject, quota, 1).await, 1);
+        }
+        match decision {
+            Decision::Allowed => {
+                lease.renew(granted, Instant::now());
+                Ok(())
+            }
             Decision::Limited { retry_after } => {
                 self.inner.metrics.app_limited.increment(1);
                 Err(retry_after)
@@ -82,7 +112,7 @@ impl RateLimits {
     /// many (the client is refused from now on, for that long).
     pub async fn wrong_credentials(&self, client: Option<IpAddr>) -> Option<Duration> {
         let (quota, client) = (self.inner.settings.auth_failures?, client?);
-        let Decision::Limited { retry_after } = self.inner.check(&format!("auth-failures:{client}"), quota).await
+        let Decision::Limited { retry_after } = self.inner.check(&format!("auth-failures:{client}"), quota, 1).await
         else {
             return None;
         };
@@ -99,8 +129,8 @@ impl RateLimits {
 
 impl Inner {
     /// The limiter's decision, or `Allowed` when it cannot be asked.
-    async fn check(&self, subject: &str, quota: Quota) -> Decision {
-        match self.limiter.check(subject, quota).await {
+    async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Decision {
+        match self.limiter.check(subject, quota, cost).await {
             Ok(decision) => decision,
             Err(err) => {
                 self.metrics.unavailable.increment(1);
