@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use secrecy::ExposeSecret;
 
-use crate::config::Config;
+use crate::config::{Config, Environment};
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -47,6 +47,14 @@ fn warn_about_generated_secrets(config: &Config) {
     if config.token_encryption_key.generated {
         tracing::warn!(
             "TOKEN_ENCRYPTION_KEY is not set: using a temporary key; secrets encrypted now are unreadable after a restart"
+        );
+    }
+    if config.environment != Environment::Development
+        && config.rate_limits.auth_failures.is_some()
+        && config.http.trusted_proxies.is_empty()
+    {
+        tracing::warn!(
+            "TRUSTED_PROXIES is not set: behind a load balancer every client shares its address, and one client's wrong credentials (RATE_LIMIT_AUTH_FAILURES_PER_MINUTE) refuse them all"
         );
     }
 }

@@ -46,9 +46,10 @@ impl Quota {
         }
     }
 
-    /// The emission interval in whole microseconds (at least 1).
+    /// The emission interval in whole microseconds, rounded up (never more than the rate),
+    /// at least 1.
     pub fn emission_us(&self) -> u64 {
-        u64::try_from(self.emission.as_micros()).unwrap_or(u64::MAX).max(1)
+        u64::try_from(self.emission.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX).max(1)
     }
 }
 

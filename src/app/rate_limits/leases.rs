@@ -1,12 +1,13 @@
 //! Per-app quota tokens leased in batches, so that the shared limiter (one Redis call) is
 //! asked once per batch, not once per request. Each instance sizes an app's next batch to
-//! its recent demand: a batch used up within its lease doubles the next (up to a quarter of
-//! the burst, at most 64); a lease that ends with tokens left sizes the next to what was
-//! used. An app at a few requests a second is therefore counted one by one, exactly, and a
-//! busy app costs one limiter call per batch. Leased tokens are counted before they are
-//! used, so an app never gets more than its quota; tokens left when a lease ends are lost,
-//! which can only refuse slightly early. Refills for one app wait for each other, so
-//! concurrent requests do not all lease a batch at once.
+//! the rate it has just seen: half a second of that demand (at most a quarter of the burst,
+//! at most 64), so a lease is normally used up before it ends and no token is wasted. An
+//! app at a few requests a second is counted one by one, exactly; a busy one costs one
+//! limiter call per batch. Leased tokens are counted before they are used, so an app never
+//! gets more than its quota; tokens left when a lease ends (the demand fell) are dropped,
+//! which can only refuse a little early. Refills for one app wait for each other, so
+//! concurrent requests do not all lease a batch at once, and a refusal is remembered until
+//! its retry time, so an app over its quota is refused here without asking again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,8 @@ use crate::domain::rate_limit::Quota;
 
 /// How long leased tokens may be used.
 pub(super) const LEASE_FOR: Duration = Duration::from_secs(1);
+/// A batch is this much of the demand just seen.
+const BATCH_COVERS: Duration = Duration::from_millis(500);
 const MAX_BATCH: u32 = 64;
 
 #[derive(Default)]
@@ -28,12 +31,14 @@ pub(super) struct Leases {
 #[derive(Debug, Default)]
 pub(super) struct Lease {
     /// Tokens left to use.
-    pub tokens: u32,
+    tokens: u32,
     /// Tokens used from this lease (its first one included).
-    pub used: u32,
-    /// The batch this lease was made of.
-    pub size: u32,
-    pub until: Option<Instant>,
+    used: u32,
+    /// When this lease was granted, and until when its tokens may be used.
+    granted: Option<Instant>,
+    until: Option<Instant>,
+    /// Refused by the limiter until then.
+    limited_until: Option<Instant>,
 }
 
 impl Leases {
@@ -54,16 +59,28 @@ impl Lease {
         true
     }
 
-    /// The batch to ask for next.
-    pub(super) fn next_batch(&self, quota: Quota) -> u32 {
+    /// How long the limiter said to wait, if that is not over.
+    pub(super) fn limited(&self, now: Instant) -> Option<Duration> {
+        self.limited_until?.checked_duration_since(now).filter(|left| !left.is_zero())
+    }
+
+    pub(super) fn refused(&mut self, now: Instant, retry_after: Duration) {
+        self.limited_until = Some(now + retry_after);
+    }
+
+    /// The batch to ask for next: half a second of the rate this lease saw.
+    pub(super) fn next_batch(&self, quota: Quota, now: Instant) -> u32 {
         let cap = (quota.burst / 4).clamp(1, MAX_BATCH);
-        let wanted = if self.size > 0 && self.tokens == 0 { self.size.saturating_mul(2) } else { self.used };
-        wanted.clamp(1, cap)
+        let Some(granted) = self.granted else { return 1 };
+        let elapsed = now.saturating_duration_since(granted).max(Duration::from_millis(1));
+        let wanted = (f64::from(self.used) * BATCH_COVERS.as_secs_f64() / elapsed.as_secs_f64()).ceil();
+        (wanted.min(f64::from(MAX_BATCH)) as u32).clamp(1, cap)
     }
 
     /// A new lease of `size` tokens granted at `now`, one of which is used at once.
     pub(super) fn renew(&mut self, size: u32, now: Instant) {
-        *self = Lease { tokens: size - 1, used: 1, size, until: Some(now + LEASE_FOR) };
+        *self =
+            Lease { tokens: size - 1, used: 1, granted: Some(now), until: Some(now + LEASE_FOR), limited_until: None };
     }
 }
 
@@ -71,29 +88,68 @@ impl Lease {
 mod tests {
     use super::*;
 
+    /// Serves `per_second` requests a second for `seconds` on virtual time; how many tokens
+    /// were leased and how many used.
+    fn steady(quota: Quota, per_second: u32, seconds: u32) -> (u64, u64) {
+        let start = Instant::now();
+        let mut lease = Lease::default();
+        let (mut leased, mut used) = (0u64, 0u64);
+        for n in 0..per_second * seconds {
+            let now = start + Duration::from_secs_f64(f64::from(n) / f64::from(per_second));
+            if !lease.take(now) {
+                let batch = lease.next_batch(quota, now);
+                leased += u64::from(batch);
+                lease.renew(batch, now);
+            }
+            used += 1;
+        }
+        (leased, used)
+    }
+
     #[test]
-    fn batches_grow_while_used_up_and_shrink_to_what_was_used() {
-        let quota = Quota::per_minute(60_000, 400).unwrap();
+    fn a_steady_rate_leases_about_what_it_uses_in_few_batches() {
+        let quota = Quota::per_minute(6000, 200).unwrap();
+        for per_second in [1, 5, 17, 70, 90, 400] {
+            let (leased, used) = steady(quota, per_second, 20);
+            // Only the last lease can be left unused.
+            assert!(leased <= used + 50, "{per_second}/s: leased {leased} for {used}");
+        }
+        let (_, used) = steady(quota, 400, 20);
+        let batches = {
+            let mut lease = Lease::default();
+            let start = Instant::now();
+            let mut calls = 0;
+            for n in 0..8000u32 {
+                let now = start + Duration::from_secs_f64(f64::from(n) / 400.0);
+                if !lease.take(now) {
+                    lease.renew(lease.next_batch(quota, now), now);
+                    calls += 1;
+                }
+            }
+            calls
+        };
+        assert!(batches * 20 < used, "{batches} limiter calls for {used} requests");
+    }
+
+    #[test]
+    fn a_new_or_quiet_app_is_counted_one_by_one_and_small_bursts_cap_batches() {
+        let now = Instant::now();
+        assert_eq!(Lease::default().next_batch(Quota::per_minute(6000, 200).unwrap(), now), 1);
+        let mut lease = Lease::default();
+        lease.renew(1, now);
+        let quiet = Quota::per_minute(6000, 200).unwrap();
+        assert_eq!(lease.next_batch(quiet, now + Duration::from_secs(2)), 1, "one request in two seconds");
+        assert_eq!(lease.next_batch(Quota::per_minute(60, 7).unwrap(), now), 1, "a quarter of a burst of 7");
+    }
+
+    #[test]
+    fn a_refusal_is_remembered_until_its_retry_time() {
         let now = Instant::now();
         let mut lease = Lease::default();
-        assert_eq!(lease.next_batch(quota), 1, "a new app is counted one by one");
-        lease.renew(1, now);
-        assert_eq!(lease.next_batch(quota), 2, "used up: double");
-        lease.renew(32, now);
-        while lease.take(now) {}
-        assert_eq!(lease.next_batch(quota), 64);
-        lease.renew(64, now);
-        while lease.take(now) {}
-        assert_eq!(lease.next_batch(quota), 64, "at most 64");
-        lease.renew(64, now);
-        for _ in 0..9 {
-            assert!(lease.take(now));
-        }
-        assert!(!lease.take(now + LEASE_FOR), "a lease ends");
-        assert_eq!(lease.next_batch(quota), 10, "ended with tokens left: what was used");
-        assert_eq!(Lease::default().next_batch(Quota::per_minute(60, 3).unwrap()), 1);
-        let mut small = Lease::default();
-        small.renew(1, now);
-        assert_eq!(small.next_batch(Quota::per_minute(60, 7).unwrap()), 1, "a quarter of a small burst");
+        lease.refused(now, Duration::from_secs(2));
+        assert_eq!(lease.limited(now + Duration::from_secs(1)), Some(Duration::from_secs(1)));
+        assert_eq!(lease.limited(now + Duration::from_secs(2)), None);
+        lease.renew(3, now);
+        assert_eq!(lease.limited(now), None, "a grant clears it");
     }
 }

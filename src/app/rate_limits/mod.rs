@@ -4,9 +4,11 @@
 //! would lose a verified event.
 //!
 //! A client over its failure allowance is remembered by this instance until the allowance
-//! is back, and refused before its credentials are checked, so guessing keys or the admin
-//! secret gets nowhere; on another instance it gets at most one more try before being
-//! refused there too, since the allowance itself is shared.
+//! is back, and refused before its credentials are checked; on another instance it gets
+//! one more try before being refused there too, since the allowance itself is shared.
+//! This bounds sustained guessing (and the lookups it costs); requests already in flight
+//! when the allowance runs out are still checked, which matters little against 256-bit
+//! key secrets. Clients are counted per IPv4 address or IPv6 /64.
 //!
 //! When the limiter cannot be asked (Redis down), requests go through and that is counted:
 //! a limiter outage must not take the API down.
@@ -27,8 +29,11 @@ use crate::domain::app::AppId;
 use crate::domain::rate_limit::{Decision, Quota};
 use crate::ports::RateLimiter;
 
-/// Sweep ended blocks once this many clients are blocked.
+/// Sweep ended blocks once this many more clients are blocked than after the last sweep.
 const SWEEP_BLOCKED_AFTER: usize = 10_000;
+/// How long a request waits for the limiter before going through without it (a stalled
+/// Redis must not stall the API; the command timeout alone is 2 s).
+const LIMITER_PATIENCE: Duration = Duration::from_millis(250);
 
 /// Which limits apply; `None`: off.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +59,7 @@ struct Inner {
     settings: RateLimitSettings,
     metrics: RateLimitMetrics,
     /// Clients over their failure allowance, until when.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    blocked: Mutex<Blocked>,
     leases: leases::Leases,
 }
 
@@ -65,7 +70,7 @@ impl RateLimits {
                 limiter,
                 settings,
                 metrics,
-                blocked: Mutex::default(),
+                blocked: Mutex::new(Blocked { until: HashMap::new(), sweep_at: SWEEP_BLOCKED_AFTER }),
                 leases: leases::Leases::default(),
             }),
         }
@@ -76,11 +81,16 @@ impl RateLimits {
         let Some(quota) = self.inner.settings.per_app else { return Ok(()) };
         let lease = self.inner.leases.of(app);
         let mut lease = lease.lock().await;
-        if lease.take(Instant::now()) {
+        let now = Instant::now();
+        if lease.take(now) {
             return Ok(());
         }
+        if let Some(wait) = lease.limited(now) {
+            self.inner.metrics.app_limited.increment(1);
+            return Err(wait);
+        }
         let subject = format!("app:{app}");
-        let batch = lease.next_batch(quota);
+        let batch = lease.next_batch(quota, now);
         let mut decision = self.inner.check(&subject, quota, batch).await;
         let mut granted = batch;
         if batch > 1 && decision != Decision::Allowed {
@@ -93,6 +103,7 @@ impl RateLimits {
                 Ok(())
             }
             Decision::Limited { retry_after } => {
+                lease.refused(Instant::now(), retry_after);
                 self.inner.metrics.app_limited.increment(1);
                 Err(retry_after)
             }
@@ -101,9 +112,9 @@ impl RateLimits {
 
     /// How long `client` is still refused, if it is.
     pub fn refused(&self, client: Option<IpAddr>) -> Option<Duration> {
-        let client = client?;
+        let client = network_of(client?);
         let blocked = self.inner.blocked.lock().expect("rate limits poisoned");
-        let left = blocked.get(&client)?.checked_duration_since(Instant::now())?;
+        let left = blocked.until.get(&client)?.checked_duration_since(Instant::now())?;
         self.inner.metrics.client_refused.increment(1);
         Some(left)
     }
@@ -111,30 +122,51 @@ impl RateLimits {
     /// Counts wrong credentials from `client`; `Some(retry_after)` when that was one too
     /// many (the client is refused from now on, for that long).
     pub async fn wrong_credentials(&self, client: Option<IpAddr>) -> Option<Duration> {
-        let (quota, client) = (self.inner.settings.auth_failures?, client?);
+        let (quota, client) = (self.inner.settings.auth_failures?, network_of(client?));
         let Decision::Limited { retry_after } = self.inner.check(&format!("auth-failures:{client}"), quota, 1).await
         else {
             return None;
         };
         let mut blocked = self.inner.blocked.lock().expect("rate limits poisoned");
         let now = Instant::now();
-        if blocked.len() >= SWEEP_BLOCKED_AFTER {
-            blocked.retain(|_, until| *until > now);
+        if blocked.until.len() >= blocked.sweep_at {
+            blocked.until.retain(|_, until| *until > now);
+            blocked.sweep_at = blocked.until.len() + SWEEP_BLOCKED_AFTER;
         }
-        blocked.insert(client, now + retry_after);
+        blocked.until.insert(client, now + retry_after);
         self.inner.metrics.client_refused.increment(1);
         Some(retry_after)
+    }
+}
+
+struct Blocked {
+    until: HashMap<IpAddr, Instant>,
+    sweep_at: usize,
+}
+
+/// The address a client is counted under: its IPv6 /64 (one host's usual allocation, so
+/// a client cannot get a fresh allowance per address), or its IPv4 address.
+fn network_of(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
     }
 }
 
 impl Inner {
     /// The limiter's decision, or `Allowed` when it cannot be asked.
     async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Decision {
-        match self.limiter.check(subject, quota, cost).await {
-            Ok(decision) => decision,
-            Err(err) => {
+        let asked = tokio::time::timeout(LIMITER_PATIENCE, self.limiter.check(subject, quota, cost)).await;
+        match asked {
+            Ok(Ok(decision)) => decision,
+            Ok(Err(err)) => {
                 self.metrics.unavailable.increment(1);
                 tracing::warn!(error = format!("{err:#}"), "rate limiter unavailable; letting the request through");
+                Decision::Allowed
+            }
+            Err(_) => {
+                self.metrics.unavailable.increment(1);
+                tracing::warn!("rate limiter too slow; letting the request through");
                 Decision::Allowed
             }
         }

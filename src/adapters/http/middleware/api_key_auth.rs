@@ -11,7 +11,7 @@ use super::limits;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
 use crate::app::api_keys::AuthError;
-use crate::domain::api_key::Principal;
+use crate::domain::api_key::{Principal, Rejection};
 
 pub const API_KEY_HEADER: &str = "x-app-api-key";
 
@@ -43,7 +43,9 @@ pub async fn authenticate(
             limits::app_request(state, principal.app_id).await?;
             Ok(principal)
         }
-        Err(err @ (AuthError::Malformed(_) | AuthError::Rejected(_))) => {
+        // A guess: garbage, or a key that never matched. A revoked or expired key is a real
+        // one that an integration forgot to replace, not a guess: it does not count.
+        Err(err @ (AuthError::Malformed(_) | AuthError::Rejected(Rejection::Unknown | Rejection::Mismatch))) => {
             Err(limits::wrong_credentials(state, client, err.into()).await)
         }
         Err(err) => Err(err.into()),
