@@ -63,7 +63,10 @@ async fn instances_sharing_a_limiter_never_let_an_app_exceed_its_quota() {
             allowed += 1;
         }
     }
-    assert_eq!(allowed, 12, "the whole burst, and not one request more");
+    assert!(allowed <= 12, "{allowed} allowed: never more than the burst");
+    // All 12 unless a lease (1 s of real time) ended mid-test on a stalled machine, which
+    // drops its unused tokens (at most one batch of 3 per instance).
+    assert!(allowed >= 12 - 2 * 3, "{allowed} allowed");
     let other = AppId::generate();
     assert!(one.app_request(other).await.is_ok(), "another app has its own quota");
 }
