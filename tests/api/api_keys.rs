@@ -190,6 +190,7 @@ async fn until_status(instance: &TestApp, key: &str, want: u16, within: Duration
 #[tokio::test]
 async fn a_rotated_or_revoked_key_is_rejected_on_every_instance_within_a_second() {
     let Some(a) = TestApp::spawn(Backend::Real).await else { return };
+    let _delivery = crate::infra::PUBSUB.read().await;
     let b = a.sibling().await;
     let id = a.create_app("Shared").await;
 

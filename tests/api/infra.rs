@@ -152,6 +152,12 @@ fn database_url(admin_url: &str, name: &str) -> String {
     url.to_string()
 }
 
+/// Tests share one Redis server, and `CLIENT KILL TYPE pubsub` cuts every test's
+/// subscribers, not only the caller's: a message published meanwhile is lost, as pub/sub
+/// promises. A test that cuts them holds this exclusively for its whole run; a test that
+/// asserts that a pub/sub message arrives holds it shared.
+pub static PUBSUB: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// A Redis key prefix of its own for one test; its keys are deleted on Drop.
 pub struct TestRedis {
     pub url: String,
@@ -162,6 +168,12 @@ impl TestRedis {
     /// A fresh prefix, or `None` when Redis tests are skipped.
     pub fn create() -> Option<TestRedis> {
         Some(TestRedis { url: redis_url()?, prefix: format!("test-{}:", uuid::Uuid::new_v4().simple()) })
+    }
+
+    /// Cuts every pub/sub connection on the server (they reconnect). Hold
+    /// `PUBSUB.write()` for the whole test.
+    pub async fn cut_pubsub(&self) {
+        let _: i64 = self.client().await.custom(fred::cmd!("CLIENT"), vec!["KILL", "TYPE", "pubsub"]).await.unwrap();
     }
 
     /// A plain client on the test server (for inspecting or disturbing it).

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use cti_server::ports::IncomingEvent;
-use fred::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::dialpad::{call_event, jws};
 use crate::helpers::{Backend, TestApp, for_each_backend, json_of};
+use crate::infra::PUBSUB;
 use crate::ws_client::Ended;
 
 for_each_backend!(
@@ -325,6 +325,7 @@ async fn a_key_rotated_out_with_grace_ends_its_streams_when_the_grace_ends(backe
 #[tokio::test]
 async fn a_key_revoked_on_one_instance_ends_its_streams_on_the_other() {
     let Some(one) = TestApp::spawn(Backend::Real).await else { return };
+    let _delivery = PUBSUB.read().await;
     let two = one.sibling().await;
     let (id, _, key) = one.tenant("Shared").await;
     let mut on_two = two.ws(&format!("api_key={key}")).await;
@@ -362,6 +363,7 @@ async fn other_origins_are_refused_when_origins_are_configured() {
 #[tokio::test]
 async fn an_event_posted_to_one_instance_reaches_clients_on_the_other() {
     let Some(one) = TestApp::spawn(Backend::Real).await else { return };
+    let _delivery = PUBSUB.read().await;
     let two = one.sibling().await;
     let (id, secret, key) = one.tenant("Shared").await;
     let mut on_two = two.ws(&format!("api_key={key}")).await;
@@ -387,6 +389,7 @@ async fn an_event_posted_to_one_instance_reaches_clients_on_the_other() {
 #[tokio::test]
 async fn events_published_while_redis_subscribers_were_cut_still_arrive() {
     let Some(app) = TestApp::spawn(Backend::Real).await else { return };
+    let _cuts = PUBSUB.write().await;
     let (id, secret, key) = app.tenant("Blip").await;
     let mut client = app.ws(&format!("api_key={key}")).await;
     client.next_json().await;
@@ -395,8 +398,7 @@ async fn events_published_while_redis_subscribers_were_cut_still_arrive() {
 
     // Cut every pub/sub connection, then store events while the subscriber reconnects: their
     // announcements are lost, and the hub reads them from the store once resubscribed.
-    let admin = app.infra.as_ref().unwrap().redis.client().await;
-    let _: i64 = admin.custom(fred::cmd!("CLIENT"), vec!["KILL", "TYPE", "pubsub"]).await.unwrap();
+    app.infra.as_ref().unwrap().redis.cut_pubsub().await;
     for ts in 2..=4 {
         post(&app, &id, &secret, 1, "connected", ts * 1_000).await;
     }

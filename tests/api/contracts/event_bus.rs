@@ -10,12 +10,11 @@ use cti_server::adapters::redis::{RedisClients, RedisEventBus};
 use cti_server::domain::app::AppId;
 use cti_server::domain::webhook::EventKind;
 use cti_server::ports::{BusMessage, EventBus, StoredEvent};
-use fred::prelude::*;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde_json::json;
 
-use crate::infra::TestRedis;
+use crate::infra::{PUBSUB, TestRedis};
 
 fn event(app_id: AppId, seq: i64) -> StoredEvent {
     StoredEvent {
@@ -74,6 +73,7 @@ async fn in_process_bus_honours_the_contract() {
 #[tokio::test]
 async fn redis_bus_honours_the_contract_across_instances_and_announces_reconnects() {
     let Some(redis) = TestRedis::create() else { return };
+    let _cuts = PUBSUB.write().await;
     let here = RedisClients::connect(&redis.url, &redis.prefix).await.unwrap();
     let there = RedisClients::connect(&redis.url, &redis.prefix).await.unwrap();
     let (here, there): (Arc<dyn EventBus>, Arc<dyn EventBus>) =
@@ -82,8 +82,7 @@ async fn redis_bus_honours_the_contract_across_instances_and_announces_reconnect
 
     let app = AppId::generate();
     let mut theirs = there.subscribe(app).await.unwrap();
-    let admin = redis.client().await;
-    let _: i64 = admin.custom(fred::cmd!("CLIENT"), vec!["KILL", "TYPE", "pubsub"]).await.unwrap();
+    redis.cut_pubsub().await;
     assert_eq!(next(&mut theirs).await, BusMessage::Missed, "a reconnect says messages may be lost");
     // Resubscribed: it still hears what comes next.
     here.publish(&[event(app, 9)]).await.unwrap();

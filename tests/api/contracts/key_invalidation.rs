@@ -9,11 +9,10 @@ use cti_server::adapters::memory::InProcessKeyInvalidation;
 use cti_server::adapters::redis::{RedisClients, RedisKeyInvalidation};
 use cti_server::domain::app::AppId;
 use cti_server::ports::{Invalidation, KeyInvalidation};
-use fred::prelude::*;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use crate::infra::TestRedis;
+use crate::infra::{PUBSUB, TestRedis};
 
 async fn next(stream: &mut BoxStream<'static, Invalidation>) -> Invalidation {
     tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("a notice within 5 s").expect("open")
@@ -56,6 +55,7 @@ async fn redis_instance(redis: &TestRedis, prefix: &str) -> (RedisClients, Arc<d
 #[tokio::test]
 async fn redis_invalidation_honours_the_contract_across_instances() {
     let Some(redis) = TestRedis::create() else { return };
+    let _delivery = PUBSUB.read().await;
     let (_a, here) = redis_instance(&redis, &redis.prefix).await;
     let (_b, there) = redis_instance(&redis, &redis.prefix).await;
     contract(here, there).await;
@@ -64,6 +64,7 @@ async fn redis_invalidation_honours_the_contract_across_instances() {
 #[tokio::test]
 async fn redis_invalidation_is_scoped_by_prefix_and_reconnects_announce_all() {
     let Some(redis) = TestRedis::create() else { return };
+    let _cuts = PUBSUB.write().await;
     let (_a, here) = redis_instance(&redis, &redis.prefix).await;
     let (_b, elsewhere) = redis_instance(&redis, &format!("{}other:", redis.prefix)).await;
     let mut foreign = elsewhere.subscribe();
@@ -81,8 +82,7 @@ async fn redis_invalidation_is_scoped_by_prefix_and_reconnects_announce_all() {
     assert!(heard.is_err(), "another deployment's prefix heard {heard:?}");
 
     // Cut every subscriber connection: ours reconnects and says notices may have been lost.
-    let admin = redis.client().await;
-    let _: i64 = admin.custom(fred::cmd!("CLIENT"), vec!["KILL", "TYPE", "pubsub"]).await.unwrap();
+    redis.cut_pubsub().await;
     assert_eq!(next(&mut mine).await, Invalidation::All);
     // And it still hears what comes next.
     let app = AppId::generate();
