@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 /// How much a subject may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     /// Time between two requests at the sustained rate.
     pub emission: Duration,

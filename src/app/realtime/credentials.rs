@@ -76,11 +76,11 @@ struct Due {
 /// One app's keys in use, as taken for a check.
 pub(super) struct AppCheck {
     pub app_id: AppId,
-    keys: Vec<(KeyId, Arc<watch::Sender<Standing>>)>,
+    keys: Vec<(KeyId, watch::Sender<Standing>)>,
 }
 
 struct KeyInUse {
-    standing: Arc<watch::Sender<Standing>>,
+    standing: watch::Sender<Standing>,
     streams: usize,
 }
 
@@ -90,7 +90,7 @@ pub struct Credential {
     app_id: AppId,
     key_id: KeyId,
     /// The key's channel this stream joined (a key whose streams ended gets a new one).
-    joined: Arc<watch::Sender<Standing>>,
+    joined: watch::Sender<Standing>,
     standing: watch::Receiver<Standing>,
 }
 
@@ -137,11 +137,11 @@ impl Credentials {
                 .entry(app_id)
                 .or_default()
                 .entry(grant.key_id.clone())
-                .or_insert_with(|| KeyInUse { standing: Arc::new(watch::channel(admitted).0), streams: 0 });
+                .or_insert_with(|| KeyInUse { standing: watch::channel(admitted).0, streams: 0 });
             if matches!(*in_use.standing.borrow(), Standing::Ended(_)) {
                 // The key's earlier streams are ending; this one was admitted since (the app
                 // reactivated, say): it starts a new channel, checked below if need be.
-                *in_use = KeyInUse { standing: Arc::new(watch::channel(admitted).0), streams: 0 };
+                *in_use = KeyInUse { standing: watch::channel(admitted).0, streams: 0 };
             }
             in_use.streams += 1;
             in_use.standing.send_if_modified(|current| merge(current, admitted));
@@ -256,7 +256,7 @@ impl Drop for Credential {
         let mut keys_in_use = self.inner.keys_in_use.lock().expect("credentials poisoned");
         let Some(keys) = keys_in_use.get_mut(&self.app_id) else { return };
         if let Some(in_use) = keys.get_mut(&self.key_id)
-            && Arc::ptr_eq(&in_use.standing, &self.joined)
+            && in_use.standing.same_channel(&self.joined)
         {
             in_use.streams -= 1;
             if in_use.streams == 0 {
