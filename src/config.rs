@@ -61,7 +61,8 @@ pub struct Config {
     /// `None`: in-process bus, invalidation and sessions (one instance only).
     pub redis: Option<RedisConfig>,
     pub internal_api_secret: InternalSecret,
-    pub session_secret: Option<SecretString>,
+    /// SESSION_SECRET (generated for this run in development when unset).
+    pub session_secret: SecretString,
     pub dialpad: DialpadConfig,
     pub token_encryption_key: EncryptionKey,
     pub run_migrations: bool,
@@ -77,6 +78,8 @@ pub struct Config {
 pub struct RateLimitConfig {
     pub per_app: Option<crate::domain::rate_limit::Quota>,
     pub auth_failures: Option<crate::domain::rate_limit::Quota>,
+    /// Failed OAuth attempts per client address (/auth/dialpad/*).
+    pub oauth_failures: Option<crate::domain::rate_limit::Quota>,
 }
 
 /// The WebSocket streams.
@@ -145,15 +148,33 @@ pub struct InternalSecret {
 
 #[derive(Debug, Clone, Default)]
 pub struct DialpadConfig {
-    pub client_id: Option<String>,
-    pub client_secret: Option<SecretString>,
-    pub redirect_uri: Option<String>,
-    pub sandbox_redirect_uri: Option<String>,
-    pub prod_redirect_uri: Option<String>,
+    /// The OAuth client; `None` (development without CLIENT_ID and CLIENT_SECRET): apps
+    /// cannot connect their Dialpad accounts.
+    pub oauth: Option<OAuthClientConfig>,
+    /// OAuth scopes asked for (DIALPAD_SCOPES).
     pub scopes: Vec<String>,
     pub base_url: String,
+    /// Accept the old server's connect form without a ticket.
+    pub connect_without_ticket: bool,
     /// Secret of the legacy global webhook route; `None` disables that route.
     pub webhook_secret: Option<SecretString>,
+}
+
+/// This server as a Dialpad OAuth client.
+#[derive(Debug, Clone)]
+pub struct OAuthClientConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The redirect URI for this environment (DIALPAD_SANDBOX_REDIRECT_URI in sandbox,
+    /// DIALPAD_PROD_REDIRECT_URI in production, when set; else REDIRECT_URI), as configured.
+    pub redirect_uri: String,
+}
+
+impl OAuthClientConfig {
+    /// The origin (scheme, host, port) of the redirect URI: where browsers reach this server.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+    }
 }
 
 /// The AES-256 key for secrets at rest, and whether it was generated for this run (then

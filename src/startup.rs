@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 
 pub use self::backends::Backends;
 use crate::adapters::clock::SystemClock;
+use crate::adapters::dialpad::{DialpadSettings, HttpDialpad};
 use crate::adapters::http::state::{AppState, Services};
 use crate::adapters::http::{self, HttpSettings};
 use crate::adapters::moka_cache::MokaKeyCache;
@@ -26,6 +27,7 @@ use crate::app::api_keys::{
     run_last_used_writer,
 };
 use crate::app::apps::Apps;
+use crate::app::dialpad::{ConnectSettings, DialpadConnections, DialpadPorts, run_refresher};
 use crate::app::queries::Queries;
 use crate::app::rate_limits::{RateLimitSettings, RateLimits};
 use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets, run_credential_checks};
@@ -34,7 +36,7 @@ use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
 use crate::domain::api_key::KeyEnvironment;
 use crate::domain::crypto::SealingKey;
-use crate::ports::{ApiKeyCache, Clock};
+use crate::ports::{ApiKeyCache, Clock, DialpadOAuth};
 use crate::telemetry::{self, Metrics};
 
 /// A built server, bound and ready to run.
@@ -56,6 +58,8 @@ const KEY_CACHE_CAPACITY: u64 = 100_000;
 const EVENT_WRITERS: usize = 2;
 /// How long shutdown waits for WebSocket clients to answer their close 1001.
 const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most one request to Dialpad may take (well under a connection claim's 30 s).
+const DIALPAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often grace periods are checked for their end.
 const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(15);
 
@@ -145,22 +149,28 @@ impl Application {
             realtime_metrics,
         );
         let connections = Connections::new();
+        let writer = EventWriter::new(
+            backends.events.clone(),
+            EVENT_WRITERS,
+            publisher,
+            metrics.histogram("webhook_batch_size", &[]),
+        );
+        let sealing_key = SealingKey::new(config.token_encryption_key.bytes.expose_secret());
+        let dialpad = dialpad_connections(
+            &config,
+            &backends,
+            apps.clone(),
+            writer.clone(),
+            (sealing_key.clone(), clock.clone()),
+            telemetry::dialpad_metrics(&metrics),
+        )?;
+        background.spawn(run_refresher(dialpad.clone(), background_stop.clone()));
         let webhooks = Webhooks::new(
             apps.clone(),
             backends.user_mappings.clone(),
             backends.events.clone(),
-            EventWriter::new(
-                backends.events.clone(),
-                EVENT_WRITERS,
-                publisher,
-                metrics.histogram("webhook_batch_size", &[]),
-            ),
-            WebhookSecrets::new(
-                backends.webhook_secrets.clone(),
-                backends.apps.clone(),
-                SealingKey::new(config.token_encryption_key.bytes.expose_secret()),
-                clock.clone(),
-            ),
+            writer,
+            WebhookSecrets::new(backends.webhook_secrets.clone(), backends.apps.clone(), sealing_key, clock.clone()),
             config.dialpad.webhook_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec()),
             clock.clone(),
             telemetry::webhook_metrics(&metrics),
@@ -173,11 +183,14 @@ impl Application {
             webhooks,
             queries: Queries::new(backends.events.clone(), mappings.clone()),
             realtime,
+            dialpad,
+            secure_cookies: config.environment == Environment::Production,
             rate_limits: RateLimits::new(
                 backends.rate_limiter.clone(),
                 RateLimitSettings {
                     per_app: config.rate_limits.per_app,
                     auth_failures: config.rate_limits.auth_failures,
+                    oauth_failures: config.rate_limits.oauth_failures,
                 },
                 telemetry::rate_limit_metrics(&metrics),
             ),
@@ -259,6 +272,51 @@ impl Application {
         tracing::info!("shutdown complete");
         Ok(())
     }
+}
+
+/// The Dialpad connection capability: the HTTP OAuth client when CLIENT_ID and
+/// CLIENT_SECRET are configured.
+fn dialpad_connections(
+    config: &Config,
+    backends: &Backends,
+    apps: Apps,
+    writer: EventWriter,
+    (key, clock): (SealingKey, Arc<dyn Clock>),
+    metrics: crate::app::dialpad::DialpadMetrics,
+) -> anyhow::Result<DialpadConnections> {
+    let oauth = config.dialpad.oauth.as_ref();
+    let client = match oauth {
+        Some(oauth) => {
+            let settings = DialpadSettings {
+                base_url: config.dialpad.base_url.clone(),
+                client_id: oauth.client_id.clone(),
+                client_secret: oauth.client_secret.clone(),
+                redirect_uri: oauth.redirect_uri.clone(),
+                scopes: config.dialpad.scopes.clone(),
+                timeout: DIALPAD_TIMEOUT,
+            };
+            Some(Arc::new(HttpDialpad::new(settings).context("the Dialpad OAuth client")?) as Arc<dyn DialpadOAuth>)
+        }
+        None => None,
+    };
+    if config.dialpad.connect_without_ticket {
+        tracing::warn!(
+            "DIALPAD_CONNECT_WITHOUT_TICKET is on: anyone who knows an app's id can connect a Dialpad account to it; use connect links instead"
+        );
+    }
+    Ok(DialpadConnections::new(
+        DialpadPorts { oauth: client, repo: backends.connections.clone(), sessions: backends.sessions.clone(), clock },
+        apps,
+        writer,
+        key,
+        config.session_secret.clone(),
+        ConnectSettings {
+            public_origin: oauth.map(|o| o.public_origin()).unwrap_or_default(),
+            scopes: config.dialpad.scopes.clone(),
+            connect_without_ticket: config.dialpad.connect_without_ticket,
+        },
+        metrics,
+    ))
 }
 
 /// Periodic metrics housekeeping (histogram buffers), until stopped.

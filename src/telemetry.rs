@@ -156,3 +156,15 @@ pub fn rate_limit_metrics(metrics: &Metrics) -> crate::app::rate_limits::RateLim
         unavailable: metrics.counter("rate_limiter_unavailable_total", &[]),
     }
 }
+
+/// The Dialpad connections' counters.
+pub fn dialpad_metrics(metrics: &Metrics) -> crate::app::dialpad::DialpadMetrics {
+    let refreshes = metrics.clone();
+    crate::app::dialpad::DialpadMetrics {
+        refreshes: Arc::new(move |result| {
+            refreshes.counter("dialpad_token_refreshes_total", &[("result", result.to_owned())])
+        }),
+        connected: metrics.counter("dialpad_connects_total", &[]),
+        disconnected: metrics.counter("dialpad_disconnects_total", &[]),
+    }
+}

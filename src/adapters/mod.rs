@@ -3,6 +3,7 @@
 
 pub mod broadcast;
 pub mod clock;
+pub mod dialpad;
 pub mod http;
 pub mod memory;
 pub mod moka_cache;

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod dialpad;
 pub mod queries;
 pub mod rate_limits;
 pub mod readiness;

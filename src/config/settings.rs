@@ -21,6 +21,9 @@ const DEFAULT_WS_SEND_QUEUE_SIZE: &str = "256";
 const DEFAULT_RATE_LIMIT_APP_PER_MINUTE: &str = "6000";
 const DEFAULT_RATE_LIMIT_APP_BURST: &str = "200";
 const DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: &str = "30";
+const DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES: &str = "10";
+const DEFAULT_DIALPAD_SCOPES: &str = "calls:list recordings_export offline_access";
+const DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET: &str = "false";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
 /// secret values are never shown there.
@@ -95,7 +98,8 @@ pub struct Settings {
     #[arg(long, env = "INTERNAL_API_SECRET", global = true, hide_env_values = true)]
     pub internal_api_secret: Option<String>,
 
-    /// Secret that signs session cookies (OAuth flow). Production: at least 32 characters.
+    /// Secret that signs the OAuth session cookie; every instance needs the same one.
+    /// Production: at least 32 characters. Development without it: generated for this run.
     #[arg(long, env = "SESSION_SECRET", global = true, hide_env_values = true)]
     pub session_secret: Option<String>,
 
@@ -107,21 +111,34 @@ pub struct Settings {
     #[arg(long, env = "CLIENT_SECRET", global = true, hide_env_values = true)]
     pub client_secret: Option<String>,
 
-    /// OAuth redirect URI registered with Dialpad. Required in sandbox and production; https in production.
+    /// OAuth redirect URI registered with Dialpad (this server's /auth/dialpad/callback, as
+    /// the browser reaches it). Required in sandbox and production; https in production.
+    /// Development default: http://localhost:<PORT>/auth/dialpad/callback.
     #[arg(long, env = "REDIRECT_URI", global = true)]
     pub redirect_uri: Option<String>,
 
-    /// Redirect URI used with Dialpad's sandbox; https in production.
+    /// Redirect URI used instead of REDIRECT_URI when APP_ENV=sandbox.
     #[arg(long, env = "DIALPAD_SANDBOX_REDIRECT_URI", global = true)]
     pub dialpad_sandbox_redirect_uri: Option<String>,
 
-    /// Redirect URI used with Dialpad's production; https in production.
+    /// Redirect URI used instead of REDIRECT_URI when APP_ENV=production; https.
     #[arg(long, env = "DIALPAD_PROD_REDIRECT_URI", global = true)]
     pub dialpad_prod_redirect_uri: Option<String>,
 
-    /// Space-separated extra OAuth scopes to request (e.g. "recordings_export").
-    #[arg(long, env = "DIALPAD_SCOPES", global = true)]
-    pub dialpad_scopes: Option<String>,
+    /// Space-separated OAuth scopes to request when an app connects its Dialpad account.
+    /// offline_access is what makes Dialpad give a refresh token.
+    #[arg(long, env = "DIALPAD_SCOPES", global = true, default_value = DEFAULT_DIALPAD_SCOPES)]
+    pub dialpad_scopes: String,
+
+    /// Accept GET /auth/dialpad/connect?app_id= without a connect ticket (the old server's
+    /// form: anyone who knows an app id can connect a Dialpad account to it). Off by default.
+    #[arg(
+        long,
+        env = "DIALPAD_CONNECT_WITHOUT_TICKET",
+        global = true,
+        default_value = DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET
+    )]
+    pub dialpad_connect_without_ticket: String,
 
     /// Dialpad base URL. Default: https://sandbox.dialpad.com in development and sandbox,
     /// https://dialpad.com in production.
@@ -212,6 +229,17 @@ pub struct Settings {
         default_value = DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE
     )]
     pub rate_limit_auth_failures_per_minute: String,
+
+    /// Failed attempts on /auth/dialpad/* (bad or used connect tickets, unknown sessions,
+    /// state mismatches) one client address may make per 15 minutes before it gets 429
+    /// there; completed connects do not count; 0: no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES",
+        global = true,
+        default_value = DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES
+    )]
+    pub rate_limit_oauth_failures_per_15_minutes: String,
 }
 
 impl Default for Settings {
@@ -236,6 +264,9 @@ impl Default for Settings {
             rate_limit_app_per_minute: DEFAULT_RATE_LIMIT_APP_PER_MINUTE.to_owned(),
             rate_limit_app_burst: DEFAULT_RATE_LIMIT_APP_BURST.to_owned(),
             rate_limit_auth_failures_per_minute: DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE.to_owned(),
+            rate_limit_oauth_failures_per_15_minutes: DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES.to_owned(),
+            dialpad_scopes: DEFAULT_DIALPAD_SCOPES.to_owned(),
+            dialpad_connect_without_ticket: DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET.to_owned(),
             app_env: None,
             node_env: None,
             log_format: None,
@@ -252,7 +283,6 @@ impl Default for Settings {
             redirect_uri: None,
             dialpad_sandbox_redirect_uri: None,
             dialpad_prod_redirect_uri: None,
-            dialpad_scopes: None,
             dialpad_base_url: None,
             dialpad_webhook_secret: None,
             token_encryption_key: None,

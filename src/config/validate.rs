@@ -12,7 +12,8 @@ use secrecy::{SecretBox, SecretString};
 
 use super::{
     ApiKeyConfig, Config, ConfigError, DatabaseConfig, DatabaseTarget, DialpadConfig, EncryptionKey, Environment,
-    HttpConfig, InternalSecret, LogConfig, LogFormat, RateLimitConfig, RedisConfig, Settings, StreamConfig,
+    HttpConfig, InternalSecret, LogConfig, LogFormat, OAuthClientConfig, RateLimitConfig, RedisConfig, Settings,
+    StreamConfig,
 };
 use crate::domain::rate_limit::Quota;
 
@@ -72,16 +73,16 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
     let session_secret = match present(&s.session_secret) {
         Some(value) => {
             check_secret_length("SESSION_SECRET", value, production, &mut problems);
-            Some(SecretString::from(value.to_owned()))
+            SecretString::from(value.to_owned())
         }
         None => {
             if deployed {
                 problems.push("SESSION_SECRET", "missing");
             }
-            None
+            SecretString::from(hex::encode(random_bytes()))
         }
     };
-    let dialpad = dialpad(s, environment, &mut problems);
+    let dialpad = dialpad(s, environment, http.port, &mut problems);
     let token_encryption_key = encryption_key(s, deployed, &mut problems);
     let run_migrations = parse_bool(&s.run_migrations, "RUN_MIGRATIONS", &mut problems);
     let api_keys = api_key_config(s, &mut problems);
@@ -120,10 +121,18 @@ fn rate_limit_config(s: &Settings, problems: &mut Problems) -> RateLimitConfig {
     let app = per_minute(&s.rate_limit_app_per_minute, "RATE_LIMIT_APP_PER_MINUTE", problems);
     let burst = parse_number(&s.rate_limit_app_burst, "RATE_LIMIT_APP_BURST", 1..=1_000_000, problems).unwrap_or(1);
     let failures = per_minute(&s.rate_limit_auth_failures_per_minute, "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", problems);
+    let oauth_failures = parse_number(
+        &s.rate_limit_oauth_failures_per_15_minutes,
+        "RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES",
+        0..=1_000_000,
+        problems,
+    )
+    .unwrap_or(0);
     RateLimitConfig {
         per_app: Quota::per_minute(app, burst),
         // The whole minute's allowance at once: a few mistakes in a row are never refused.
         auth_failures: Quota::per_minute(failures, failures),
+        oauth_failures: Quota::per_period(oauth_failures, Duration::from_secs(15 * 60)),
     }
 }
 
@@ -306,7 +315,7 @@ fn trusted_proxies(s: &Settings, problems: &mut Problems) -> Vec<IpNet> {
         .collect()
 }
 
-fn dialpad(s: &Settings, environment: Environment, problems: &mut Problems) -> DialpadConfig {
+fn dialpad(s: &Settings, environment: Environment, port: u16, problems: &mut Problems) -> DialpadConfig {
     let deployed = environment.is_deployed();
     let production = environment == Environment::Production;
     let client_id = present(&s.client_id).map(str::to_owned);
@@ -332,6 +341,28 @@ fn dialpad(s: &Settings, environment: Environment, problems: &mut Problems) -> D
     let redirect_uri = uri("REDIRECT_URI", &s.redirect_uri);
     let sandbox_redirect_uri = uri("DIALPAD_SANDBOX_REDIRECT_URI", &s.dialpad_sandbox_redirect_uri);
     let prod_redirect_uri = uri("DIALPAD_PROD_REDIRECT_URI", &s.dialpad_prod_redirect_uri);
+    let redirect_uri = match environment {
+        Environment::Sandbox => sandbox_redirect_uri.or(redirect_uri),
+        Environment::Production => prod_redirect_uri.or(redirect_uri),
+        Environment::Development => {
+            Some(redirect_uri.unwrap_or_else(|| format!("http://localhost:{port}/auth/dialpad/callback")))
+        }
+    };
+    if client_id.is_some() != client_secret.is_some() {
+        let (set, unset) =
+            if client_id.is_some() { ("CLIENT_ID", "CLIENT_SECRET") } else { ("CLIENT_SECRET", "CLIENT_ID") };
+        problems.push(unset, format!("missing ({set} is set; the two go together)"));
+    }
+    let oauth = match (client_id, client_secret, redirect_uri) {
+        (Some(client_id), Some(client_secret), Some(redirect_uri)) => {
+            Some(OAuthClientConfig { client_id, client_secret, redirect_uri })
+        }
+        _ => None,
+    };
+    let scopes: Vec<String> = s.dialpad_scopes.split([' ', ',']).filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    if scopes.iter().any(|scope| !scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')) {
+        problems.push("DIALPAD_SCOPES", "scopes are printable ASCII without quotes or backslashes");
+    }
 
     let base_url = match present(&s.dialpad_base_url) {
         Some(url) => {
@@ -344,15 +375,14 @@ fn dialpad(s: &Settings, environment: Environment, problems: &mut Problems) -> D
         None => "https://sandbox.dialpad.com".to_owned(),
     };
     DialpadConfig {
-        client_id,
-        client_secret,
-        redirect_uri,
-        sandbox_redirect_uri,
-        prod_redirect_uri,
-        scopes: present(&s.dialpad_scopes)
-            .map(|v| v.split([' ', ',']).filter(|x| !x.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default(),
+        oauth,
+        scopes,
         base_url,
+        connect_without_ticket: parse_bool(
+            &s.dialpad_connect_without_ticket,
+            "DIALPAD_CONNECT_WITHOUT_TICKET",
+            problems,
+        ),
         webhook_secret: present(&s.dialpad_webhook_secret).map(|v| SecretString::from(v.to_owned())),
     }
 }

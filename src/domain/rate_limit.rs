@@ -31,6 +31,12 @@ impl Quota {
         (per_minute > 0).then(|| Self { emission: Duration::from_secs(60) / per_minute, burst: burst.max(1) })
     }
 
+    /// `count` requests per `period` on average, all of them at once after a quiet spell;
+    /// `None` when `count` is 0 (no limit).
+    pub fn per_period(count: u32, period: Duration) -> Option<Self> {
+        (count > 0).then(|| Self { emission: period / count, burst: count })
+    }
+
     /// The decision for `cost` requests at once at `now_us` given the subject's TAT (`None`:
     /// never seen, or forgotten), and the TAT to store when allowed. Times in microseconds
     /// on any one clock. A cost above the burst is never allowed.

@@ -6,6 +6,8 @@ mod api_key_cache;
 mod api_key_repository;
 mod app_repository;
 mod clock;
+mod connection_repository;
+mod dialpad_oauth;
 mod error;
 mod event_bus;
 mod event_store;
@@ -20,6 +22,8 @@ pub use api_key_cache::{ApiKeyCache, CachedCheck};
 pub use api_key_repository::{ApiKeyRepository, CurrentKeys, Issued};
 pub use app_repository::{AppCursor, AppRepository};
 pub use clock::Clock;
+pub use connection_repository::{Claim, ConnectionRepository};
+pub use dialpad_oauth::{DialpadError, DialpadOAuth, DialpadUser, TokenGrant};
 pub use error::StoreError;
 pub use event_bus::{BusMessage, EventBus};
 pub use event_store::{

@@ -14,19 +14,20 @@ use sqlx::postgres::PgConnectOptions;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::memory::{
     InProcessEventBus, InProcessKeyInvalidation, InProcessRateLimiter, MemoryApiKeyRepository, MemoryAppRepository,
-    MemoryEventStore, MemorySessionStore, MemoryUserMappingRepository, MemoryWebhookSecretRepository,
+    MemoryConnectionRepository, MemoryEventStore, MemorySessionStore, MemoryUserMappingRepository,
+    MemoryWebhookSecretRepository,
 };
 use crate::adapters::postgres::{
-    self, PgApiKeyRepository, PgAppRepository, PgEventStore, PgHealthProbe, PgUserMappingRepository,
-    PgWebhookSecretRepository,
+    self, PgApiKeyRepository, PgAppRepository, PgConnectionRepository, PgEventStore, PgHealthProbe,
+    PgUserMappingRepository, PgWebhookSecretRepository,
 };
 use crate::adapters::redis::{
     RedisClients, RedisEventBus, RedisHealthProbe, RedisKeyInvalidation, RedisRateLimiter, RedisSessionStore,
 };
 use crate::config::{Config, DatabaseConfig, DatabaseTarget, RedisConfig};
 use crate::ports::{
-    ApiKeyRepository, AppRepository, EventBus, EventStore, HealthProbe, KeyInvalidation, RateLimiter, SessionStore,
-    UserMappingRepository, WebhookSecretRepository,
+    ApiKeyRepository, AppRepository, ConnectionRepository, EventBus, EventStore, HealthProbe, KeyInvalidation,
+    RateLimiter, SessionStore, UserMappingRepository, WebhookSecretRepository,
 };
 
 /// The connected adapters behind every port.
@@ -37,6 +38,7 @@ pub struct Backends {
     pub events: Arc<dyn EventStore>,
     pub user_mappings: Arc<dyn UserMappingRepository>,
     pub webhook_secrets: Arc<dyn WebhookSecretRepository>,
+    pub connections: Arc<dyn ConnectionRepository>,
     pub key_invalidation: Arc<dyn KeyInvalidation>,
     pub event_bus: Arc<dyn EventBus>,
     pub sessions: Arc<dyn SessionStore>,
@@ -55,6 +57,7 @@ impl Backends {
             events: Arc::new(MemoryEventStore::new()),
             user_mappings: Arc::new(MemoryUserMappingRepository::new()),
             webhook_secrets: Arc::new(MemoryWebhookSecretRepository::new()),
+            connections: Arc::new(MemoryConnectionRepository::new()),
             key_invalidation: Arc::new(InProcessKeyInvalidation::new()),
             event_bus: Arc::new(InProcessEventBus::new()),
             sessions: Arc::new(MemorySessionStore::new()),
@@ -72,6 +75,7 @@ impl Backends {
         self.events = Arc::new(PgEventStore::new(pool.clone()));
         self.user_mappings = Arc::new(PgUserMappingRepository::new(pool.clone()));
         self.webhook_secrets = Arc::new(PgWebhookSecretRepository::new(pool.clone()));
+        self.connections = Arc::new(PgConnectionRepository::new(pool.clone()));
         self.probes.push(Arc::new(PgHealthProbe(pool.clone())));
         self.postgres = Some(pool);
         self

@@ -81,6 +81,8 @@ fn help_lists_every_variable_and_hides_secret_values() {
         "RATE_LIMIT_APP_PER_MINUTE",
         "RATE_LIMIT_APP_BURST",
         "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+        "RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES",
+        "DIALPAD_CONNECT_WITHOUT_TICKET",
     ] {
         assert!(help.contains(&format!("env: {variable}")), "{variable} missing from --help");
     }

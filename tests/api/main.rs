@@ -3,6 +3,7 @@
 //! TEST_DATABASE_URL / TEST_REDIS_URL are set or Docker answers (see `infra`).
 
 mod dialpad;
+mod fake_dialpad;
 mod helpers;
 mod infra;
 mod ws_client;
@@ -12,6 +13,7 @@ mod app_api;
 mod apps;
 mod cli;
 mod contracts;
+mod dialpad_oauth;
 mod errors;
 mod health;
 mod https;

@@ -44,6 +44,11 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 429: over a rate limit; retry after the given time (sent as `Retry-After`).
     TooManyRequests(std::time::Duration),
+    /// 502: an upstream (Dialpad) refused or answered outside its protocol; says what.
+    BadGateway(String),
+    /// 503 with a message of ours: something this request needs is unavailable or not
+    /// configured (e.g. Dialpad unreachable); says what and whether to retry.
+    ServiceUnavailable(String),
     /// 503: a backend is unavailable; retrying later may succeed. Opaque body.
     Unavailable(anyhow::Error),
     /// 500: a bug or broken invariant. Opaque body.
@@ -69,7 +74,8 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::ServiceUnavailable(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,6 +92,8 @@ impl ApiError {
             Self::TooManyRequests(wait) => {
                 ("Too many requests", format!("Rate limit reached; retry in {} s.", retry_after_secs(*wait)))
             }
+            Self::BadGateway(m) => ("Bad gateway", m.clone()),
+            Self::ServiceUnavailable(m) => ("Service unavailable", m.clone()),
             Self::Unavailable(_) => {
                 ("Service unavailable", "A backing service is unavailable; retry shortly.".to_owned())
             }
@@ -128,6 +136,7 @@ impl EndpointOutRegister for ApiError {
             ("415", "Body is not JSON"),
             ("429", "Over a rate limit; see Retry-After"),
             ("500", "Internal error (opaque body)"),
+            ("502", "Dialpad refused the request or answered unexpectedly"),
             ("503", "A backing service is unavailable; retry"),
         ] {
             operation.responses.insert(

@@ -60,6 +60,11 @@ pub fn api_router(settings: &HttpSettings) -> Router {
                             .get(routes::webhooks::list_webhook_secrets),
                     )
                     .push(
+                        Router::with_path("dialpad")
+                            .push(Router::with_path("connect-link").post(routes::dialpad::create_connect_link))
+                            .push(Router::with_path("connection").get(routes::dialpad::dialpad_connection)),
+                    )
+                    .push(
                         Router::with_path("user-mappings")
                             .post(routes::user_mappings::create_mapping)
                             .get(routes::user_mappings::list_mappings)
@@ -78,6 +83,7 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
         .push(Router::with_path("me").get(routes::me::me))
         .push(Router::with_path("ws-ticket").post(routes::streams::issue_ticket))
+        .push(Router::with_path("dialpad/connect-link").post(routes::dialpad::create_app_connect_link))
         .push(
             Router::with_path("calls")
                 .get(routes::calls::list_calls)
@@ -91,12 +97,22 @@ pub fn api_router(settings: &HttpSettings) -> Router {
     let webhooks = Router::with_path("webhooks/dialpad")
         .post(routes::webhooks::receive_legacy)
         .push(Router::with_path("{app_id}").post(routes::webhooks::receive_for_app));
+    let oauth = Router::with_path("auth/dialpad")
+        .push(Router::with_path("connect").get(routes::dialpad::start_dialpad_connect))
+        .push(Router::with_path("callback").get(routes::dialpad::dialpad_callback))
+        .push(
+            Router::with_path("disconnect/{app_id}")
+                .hoop(InternalAuth::new(&settings.internal_api_secret))
+                .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
+                .post(routes::dialpad::disconnect_dialpad),
+        );
     // Routers are tried in order: the busiest traffic (webhooks, the app API) first.
     Router::new()
         .push(webhooks)
         .push(app_api)
         .push(Router::with_path("ws").get(routes::streams::connect))
         .push(internal)
+        .push(oauth)
         .push(
             Router::with_path("health")
                 .get(routes::health::health)

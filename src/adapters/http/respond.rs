@@ -57,3 +57,28 @@ impl EndpointOutRegister for NoContent {
         operation.responses.insert("204", oapi::Response::new("Done; no content"));
     }
 }
+
+/// 302 to another URL (a browser step of a flow), never cached.
+pub struct Found(pub String);
+
+impl Scribe for Found {
+    fn render(self, res: &mut Response) {
+        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match HeaderValue::from_str(&self.0) {
+            Ok(location) => {
+                res.status_code(StatusCode::FOUND);
+                res.headers_mut().insert(salvo::http::header::LOCATION, location);
+            }
+            Err(_) => {
+                tracing::error!("a redirect target is not a valid header value");
+                res.status_code(StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        }
+    }
+}
+
+impl EndpointOutRegister for Found {
+    fn register(_components: &mut Components, operation: &mut Operation) {
+        operation.responses.insert("302", oapi::Response::new("Redirect to the Location header's URL"));
+    }
+}

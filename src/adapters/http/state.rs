@@ -10,6 +10,7 @@ use salvo::Depot;
 use crate::adapters::ws::Connections;
 use crate::app::api_keys::{ApiKeys, Authenticator};
 use crate::app::apps::Apps;
+use crate::app::dialpad::DialpadConnections;
 use crate::app::queries::Queries;
 use crate::app::rate_limits::RateLimits;
 use crate::app::realtime::Realtime;
@@ -31,7 +32,10 @@ pub struct Services {
     pub mappings: UserMappings,
     pub queries: Queries,
     pub realtime: Realtime,
+    pub dialpad: DialpadConnections,
     pub rate_limits: RateLimits,
+    /// Whether cookies carry `Secure` (production: browsers reach the server over https).
+    pub secure_cookies: bool,
     /// Proxies whose X-Forwarded-For is believed (client addresses for rate limits).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The open WebSocket connections (closed with 1001 on shutdown).

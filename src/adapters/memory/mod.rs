@@ -5,6 +5,7 @@
 mod api_key_repository;
 mod app_repository;
 mod clock;
+mod connection_repository;
 mod event_bus;
 mod event_store;
 mod key_invalidation;
@@ -16,6 +17,7 @@ mod webhook_secret_repository;
 pub use api_key_repository::MemoryApiKeyRepository;
 pub use app_repository::MemoryAppRepository;
 pub use clock::ManualClock;
+pub use connection_repository::MemoryConnectionRepository;
 pub use event_bus::InProcessEventBus;
 pub use event_store::MemoryEventStore;
 pub use key_invalidation::InProcessKeyInvalidation;

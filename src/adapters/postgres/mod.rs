@@ -3,6 +3,7 @@
 
 mod api_key_repository;
 mod app_repository;
+mod connection_repository;
 mod error;
 mod event_store;
 mod pool;
@@ -11,6 +12,7 @@ mod webhook_secret_repository;
 
 pub use api_key_repository::PgApiKeyRepository;
 pub use app_repository::PgAppRepository;
+pub use connection_repository::PgConnectionRepository;
 pub use event_store::PgEventStore;
 pub use pool::{PgHealthProbe, connect, migrate, pending_migrations};
 pub use user_mapping_repository::PgUserMappingRepository;

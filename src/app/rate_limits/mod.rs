@@ -40,6 +40,18 @@ const LIMITER_PATIENCE: Duration = Duration::from_millis(250);
 pub struct RateLimitSettings {
     pub per_app: Option<Quota>,
     pub auth_failures: Option<Quota>,
+    /// Failed attempts on the Dialpad connect flow (its own allowance: a client locked out
+    /// there keeps its API access, and the other way round).
+    pub oauth_failures: Option<Quota>,
+}
+
+/// A client address's allowance of failures, each counted on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowance {
+    /// Wrong credentials: API keys, stream tickets, the internal secret.
+    Credentials,
+    /// Failed steps of the Dialpad connect flow: bad tickets, unknown sessions, wrong state.
+    OAuth,
 }
 
 #[derive(Clone)]
@@ -58,8 +70,9 @@ struct Inner {
     limiter: Arc<dyn RateLimiter>,
     settings: RateLimitSettings,
     metrics: RateLimitMetrics,
-    /// Clients over their failure allowance, until when.
+    /// Clients over their failure allowances, until when.
     blocked: Mutex<Blocked>,
+    oauth_blocked: Mutex<Blocked>,
     leases: leases::Leases,
 }
 
@@ -70,7 +83,8 @@ impl RateLimits {
                 limiter,
                 settings,
                 metrics,
-                blocked: Mutex::new(Blocked { until: HashMap::new(), sweep_at: SWEEP_BLOCKED_AFTER }),
+                blocked: Mutex::new(Blocked::default()),
+                oauth_blocked: Mutex::new(Blocked::default()),
                 leases: leases::Leases::default(),
             }),
         }
@@ -110,24 +124,38 @@ impl RateLimits {
         }
     }
 
-    /// How long `client` is still refused, if it is.
+    /// How long `client` is still refused for wrong credentials, if it is.
     pub fn refused(&self, client: Option<IpAddr>) -> Option<Duration> {
-        let client = network_of(client?);
-        let blocked = self.inner.blocked.lock().expect("rate limits poisoned");
-        let left = blocked.until.get(&client)?.checked_duration_since(Instant::now())?;
-        self.inner.metrics.client_refused.increment(1);
-        Some(left)
+        self.refused_for(Allowance::Credentials, client)
     }
 
     /// Counts wrong credentials from `client`; `Some(retry_after)` when that was one too
     /// many (the client is refused from now on, for that long).
     pub async fn wrong_credentials(&self, client: Option<IpAddr>) -> Option<Duration> {
-        let (quota, client) = (self.inner.settings.auth_failures?, network_of(client?));
-        let Decision::Limited { retry_after } = self.inner.check(&format!("auth-failures:{client}"), quota, 1).await
-        else {
+        self.failed(Allowance::Credentials, client).await
+    }
+
+    /// How long `client` is still refused under `allowance`, if it is.
+    pub fn refused_for(&self, allowance: Allowance, client: Option<IpAddr>) -> Option<Duration> {
+        let client = network_of(client?);
+        let blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
+        let left = blocked.until.get(&client)?.checked_duration_since(Instant::now())?;
+        self.inner.metrics.client_refused.increment(1);
+        Some(left)
+    }
+
+    /// Counts a failure of `client` under `allowance`; `Some(retry_after)` when that was one
+    /// too many (the client is refused there from now on, for that long).
+    pub async fn failed(&self, allowance: Allowance, client: Option<IpAddr>) -> Option<Duration> {
+        let (quota, prefix) = match allowance {
+            Allowance::Credentials => (self.inner.settings.auth_failures?, "auth-failures"),
+            Allowance::OAuth => (self.inner.settings.oauth_failures?, "oauth-failures"),
+        };
+        let client = network_of(client?);
+        let Decision::Limited { retry_after } = self.inner.check(&format!("{prefix}:{client}"), quota, 1).await else {
             return None;
         };
-        let mut blocked = self.inner.blocked.lock().expect("rate limits poisoned");
+        let mut blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
         let now = Instant::now();
         if blocked.until.len() >= blocked.sweep_at {
             blocked.until.retain(|_, until| *until > now);
@@ -144,6 +172,12 @@ struct Blocked {
     sweep_at: usize,
 }
 
+impl Default for Blocked {
+    fn default() -> Self {
+        Self { until: HashMap::new(), sweep_at: SWEEP_BLOCKED_AFTER }
+    }
+}
+
 /// The address a client is counted under: its IPv6 /64 (one host's usual allocation, so
 /// a client cannot get a fresh allowance per address), or its IPv4 address.
 fn network_of(client: IpAddr) -> IpAddr {
@@ -154,6 +188,13 @@ fn network_of(client: IpAddr) -> IpAddr {
 }
 
 impl Inner {
+    fn blocked(&self, allowance: Allowance) -> &Mutex<Blocked> {
+        match allowance {
+            Allowance::Credentials => &self.blocked,
+            Allowance::OAuth => &self.oauth_blocked,
+        }
+    }
+
     /// The limiter's decision, or `Allowed` when it cannot be asked.
     async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Decision {
         let asked = tokio::time::timeout(LIMITER_PATIENCE, self.limiter.check(subject, quota, cost)).await;

@@ -1,8 +1,8 @@
 //! What a stream delivers. An event's type is `call.<state>` for call events that carry a
 //! state (`call.ringing`, `call.hangup`...), otherwise its kind (`sms`, `agent_status`,
-//! `contact`, `call`, `unknown`). A `types` filter entry matches a type exactly, or names a
-//! family: `call` matches every `call.*` type. A user filter keeps the events whose Dialpad
-//! target is one of that app user's Dialpad users.
+//! `contact`, `call`, `unknown`, `connection`). A `types` filter entry matches a type exactly,
+//! or names a family: `call` matches every `call.*` type. A user filter keeps the events
+//! whose Dialpad target is one of that app user's Dialpad users, and app-wide events.
 
 use std::collections::HashSet;
 
@@ -22,6 +22,12 @@ impl EventType {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether the event concerns the whole app rather than one of its users (a change of
+    /// its Dialpad connection): such events pass a user filter.
+    pub fn is_app_wide(&self) -> bool {
+        self.0 == EventKind::Connection.as_str()
     }
 
     /// The family: what comes before the first dot.
@@ -83,7 +89,8 @@ impl StreamFilter {
             .types
             .as_ref()
             .is_none_or(|types| types.contains(event_type.as_str()) || types.contains(event_type.family()));
-        let target_ok = self.targets.as_ref().is_none_or(|targets| target_id.is_some_and(|t| targets.contains(&t)));
+        let target_ok = event_type.is_app_wide()
+            || self.targets.as_ref().is_none_or(|targets| target_id.is_some_and(|t| targets.contains(&t)));
         type_ok && target_ok
     }
 }
@@ -140,6 +147,7 @@ mod tests {
         let filter = StreamFilter::default().with_targets([7, 9]);
         assert!(filter.matches(&ty(EventKind::Call, Some("ringing")), Some(7)));
         assert!(!filter.matches(&ty(EventKind::Call, Some("ringing")), Some(8)));
+        assert!(filter.matches(&ty(EventKind::Connection, None), None), "app-wide events reach every user's stream");
         assert!(!filter.matches(&ty(EventKind::Call, Some("ringing")), None));
         let nobody = StreamFilter::default().with_targets([]);
         assert!(!nobody.matches(&ty(EventKind::Call, Some("ringing")), Some(7)));

@@ -5,9 +5,10 @@
 mod filter;
 mod resume;
 mod standing;
-mod ticket;
 
 pub use filter::{EventType, StreamFilter, TypesError};
 pub use resume::{Resume, resume};
 pub use standing::{Ending, Standing};
-pub use ticket::{Ticket, TicketError};
+
+/// A one-time WebSocket ticket: `wst_` and 43 base64url characters.
+pub type Ticket = crate::domain::token::OneTimeToken<crate::domain::token::StreamTicket>;

@@ -15,6 +15,9 @@ pub enum EventKind {
     AgentStatus,
     Contact,
     Unknown,
+    /// Not from Dialpad's webhooks: a change of the app's Dialpad connection (connected,
+    /// refresh failed, reauth required, disconnected), stored and streamed like an event.
+    Connection,
 }
 
 impl EventKind {
@@ -25,6 +28,7 @@ impl EventKind {
             Self::AgentStatus => "agent_status",
             Self::Contact => "contact",
             Self::Unknown => "unknown",
+            Self::Connection => "connection",
         }
     }
 
@@ -34,6 +38,7 @@ impl EventKind {
             "sms" => Self::Sms,
             "agent_status" => Self::AgentStatus,
             "contact" => Self::Contact,
+            "connection" => Self::Connection,
             _ => Self::Unknown,
         }
     }

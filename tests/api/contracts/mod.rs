@@ -3,6 +3,7 @@
 
 mod api_key_repository;
 mod app_repository;
+mod connection_repository;
 mod event_bus;
 mod event_store;
 mod key_invalidation;

@@ -35,7 +35,8 @@ fn shared_limiter() -> Arc<Counted> {
 }
 
 fn instance(limiter: Arc<Counted>, per_minute: u32, burst: u32) -> RateLimits {
-    let settings = RateLimitSettings { per_app: Quota::per_minute(per_minute, burst), auth_failures: None };
+    let settings =
+        RateLimitSettings { per_app: Quota::per_minute(per_minute, burst), auth_failures: None, oauth_failures: None };
     RateLimits::new(limiter, settings, rate_limit_metrics(&Metrics::new()))
 }
 

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod apps;
 pub mod calls;
+pub mod dialpad;
 pub mod health;
 pub mod me;
 pub mod metrics;

@@ -69,7 +69,14 @@ fn kinds_are_told_apart() {
         assert_eq!(parse(payload.as_bytes()).kind, *kind, "payload {payload}");
     }
     assert_eq!(parse(b"not json at all").raw["_raw"], "not json at all", "kept as text");
-    for kind in [EventKind::Call, EventKind::Sms, EventKind::AgentStatus, EventKind::Contact, EventKind::Unknown] {
+    for kind in [
+        EventKind::Call,
+        EventKind::Sms,
+        EventKind::AgentStatus,
+        EventKind::Contact,
+        EventKind::Unknown,
+        EventKind::Connection,
+    ] {
         assert_eq!(EventKind::parse(kind.as_str()), kind);
     }
 }

@@ -1,0 +1,20 @@
+//! The Dialpad connection routes: connect links (admin and app), the browser flow
+//! (/auth/dialpad/connect, /auth/dialpad/callback), the connection's status, and disconnect.
+
+mod callback;
+mod connect;
+mod connection;
+mod disconnect;
+mod error;
+mod link;
+
+pub use callback::dialpad_callback;
+pub use connect::start_dialpad_connect;
+pub use connection::dialpad_connection;
+pub use disconnect::disconnect_dialpad;
+pub use link::{create_app_connect_link, create_connect_link};
+
+/// The cookie naming a browser's OAuth session (HttpOnly, SameSite=Lax, on /auth/dialpad).
+pub const SESSION_COOKIE: &str = "cti_dialpad_session";
+/// Where the cookie is sent back.
+const COOKIE_PATH: &str = "/auth/dialpad";

@@ -1,0 +1,174 @@
+//! Each app's Dialpad connection: connect links (link.rs), the OAuth flow with PKCE that any
+//! instance can start (start.rs) and finish (callback.rs), tokens sealed at rest and
+//! refreshed at about 80 % of their lifetime by exactly one instance at a time
+//! (refresh.rs, refresher.rs), clean disconnects (disconnect.rs), the status the admin API
+//! shows (status.rs), and status changes announced on the app's stream (announce.rs).
+//!
+//! Exactly one instance rotates a connection's tokens: every rotation (and every replace or
+//! delete) runs under a claim on the connection's row, read again once claimed, and its
+//! write is fenced by that claim. A rotating refresh token used twice logs the account out.
+
+mod announce;
+mod callback;
+mod disconnect;
+mod link;
+mod refresh;
+mod refresher;
+mod start;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore;
+use rand::rngs::OsRng;
+use secrecy::SecretString;
+use tokio::sync::Notify;
+
+pub use self::callback::{CallbackError, CallbackParams, Connected};
+pub use self::disconnect::{DisconnectError, Disconnected, Revocation};
+pub use self::link::{CONNECT_LINK_TTL, ConnectLink, LinkError};
+pub use self::refresher::run_refresher;
+pub use self::start::{SESSION_TTL, StartError, Started};
+use crate::app::apps::Apps;
+use crate::app::webhooks::EventWriter;
+use crate::domain::app::AppId;
+use crate::domain::crypto::{NONCE_LEN, SealingKey};
+use crate::domain::dialpad::{SealedToken, SessionCookie, TokenPurpose};
+use crate::ports::{Claim, Clock, ConnectionRepository, DialpadOAuth, SessionStore, StoreError};
+
+/// How long a claim on a connection lasts: longer than anything done under it (a refresh and
+/// a deauthorize, each bounded by the Dialpad client's timeout).
+const CLAIM_TTL: Duration = Duration::from_secs(30);
+/// How long a disconnect or reconnect waits for a running refresh to finish.
+const CLAIM_PATIENCE: Duration = Duration::from_secs(15);
+
+/// What an operator configures.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    /// Where browsers reach this server (the redirect URI's origin): connect links start here.
+    pub public_origin: String,
+    /// The scopes asked for, recorded when Dialpad does not say what it granted.
+    pub scopes: Vec<String>,
+    /// Accept the connect form without a ticket (the old server's behaviour).
+    pub connect_without_ticket: bool,
+}
+
+/// What the connections count.
+#[derive(Clone)]
+pub struct DialpadMetrics {
+    /// Token rotations by this instance, by result: `ok`, `refused` (reauth required),
+    /// `failed` (retried later).
+    pub refreshes: std::sync::Arc<dyn Fn(&'static str) -> metrics::Counter + Send + Sync>,
+    /// Connects completed on this instance.
+    pub connected: metrics::Counter,
+    /// Disconnects done on this instance.
+    pub disconnected: metrics::Counter,
+}
+
+/// The Dialpad connection capability.
+#[derive(Clone)]
+pub struct DialpadConnections {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None`: no OAuth client configured; connecting is refused.
+    oauth: Option<Arc<dyn DialpadOAuth>>,
+    repo: Arc<dyn ConnectionRepository>,
+    sessions: Arc<dyn SessionStore>,
+    apps: Apps,
+    writer: EventWriter,
+    key: SealingKey,
+    cookie: SessionCookie,
+    clock: Arc<dyn Clock>,
+    settings: ConnectSettings,
+    metrics: DialpadMetrics,
+    /// Wakes this instance's refresher when a connection was made here.
+    wake: Notify,
+}
+
+/// What the capability needs from the outside.
+pub struct DialpadPorts {
+    pub oauth: Option<Arc<dyn DialpadOAuth>>,
+    pub repo: Arc<dyn ConnectionRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl DialpadConnections {
+    pub fn new(
+        ports: DialpadPorts,
+        apps: Apps,
+        writer: EventWriter,
+        key: SealingKey,
+        session_secret: SecretString,
+        settings: ConnectSettings,
+        metrics: DialpadMetrics,
+    ) -> Self {
+        let DialpadPorts { oauth, repo, sessions, clock } = ports;
+        Self {
+            inner: Arc::new(Inner {
+                oauth,
+                repo,
+                sessions,
+                apps,
+                writer,
+                key,
+                cookie: SessionCookie::new(session_secret),
+                clock,
+                settings,
+                metrics,
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    fn oauth(&self) -> Option<&Arc<dyn DialpadOAuth>> {
+        self.inner.oauth.as_ref()
+    }
+
+    /// Seals `token` for `app_id` under a fresh random nonce.
+    fn seal(&self, app_id: AppId, purpose: TokenPurpose, token: &str) -> SealedToken {
+        SealedToken::seal(&self.inner.key, nonce(), app_id, purpose, token)
+    }
+
+    /// Opens a stored token; a token that does not open (TOKEN_ENCRYPTION_KEY changed) is
+    /// an unexpected store error.
+    fn open(&self, app_id: AppId, purpose: TokenPurpose, token: &SealedToken) -> Result<SecretString, StoreError> {
+        token.open(&self.inner.key, app_id, purpose).map(SecretString::from).map_err(|_| {
+            StoreError::unexpected(anyhow::anyhow!(
+                "a stored Dialpad token of app {app_id} does not decrypt: TOKEN_ENCRYPTION_KEY changed?"
+            ))
+        })
+    }
+
+    /// Claims the app's connection for `holder`, waiting up to [`CLAIM_PATIENCE`] for a
+    /// claim held elsewhere (a refresh) to end.
+    async fn claim_patiently(&self, app_id: AppId, holder: &str) -> Result<Claim, StoreError> {
+        let give_up = tokio::time::Instant::now() + CLAIM_PATIENCE;
+        loop {
+            let now = self.inner.clock.now();
+            match self.inner.repo.claim(app_id, holder, now, now + CLAIM_TTL).await? {
+                Claim::Busy if tokio::time::Instant::now() < give_up => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                claim => return Ok(claim),
+            }
+        }
+    }
+}
+
+/// A fresh random AES-GCM nonce (never repeats in practice: 96 random bits per seal).
+fn nonce() -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::Rng::fill(&mut OsRng.unwrap_err(), &mut nonce);
+    nonce
+}
+
+/// A new claim holder: one attempt on one instance.
+fn holder() -> String {
+    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
