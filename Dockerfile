@@ -5,6 +5,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs rustfmt.toml ./
+# sqlx-core with the TCP_NODELAY fix, patched in by Cargo.toml.
+COPY vendor vendor
 COPY src src
 COPY migrations migrations
 RUN cargo build --release --locked --bin cti-server
