@@ -80,13 +80,8 @@ impl ApiKeyCache for MokaKeyCache {
         fingerprint: [u8; 32],
         load: BoxFuture<'static, Result<CachedCheck, StoreError>>,
     ) -> Result<Arc<CachedCheck>, StoreError> {
-        self.cache.try_get_with(fingerprint, async move { load.await.map(Arc::new) }).await.map_err(|shared| {
-            // Every waiter gets the same error; rebuild an owned one of the same kind.
-            match &*shared {
-                StoreError::Unavailable(cause) => StoreError::Unavailable(anyhow::anyhow!("{cause:#}")),
-                StoreError::Unexpected(cause) => StoreError::Unexpected(anyhow::anyhow!("{cause:#}")),
-            }
-        })
+        // Every waiter gets the same error, its cause chain intact.
+        self.cache.try_get_with(fingerprint, async move { load.await.map(Arc::new) }).await.map_err(StoreError::shared)
     }
 
     async fn invalidate(&self, fingerprint: &[u8; 32]) {

@@ -49,8 +49,9 @@ pub struct CallRecord {
     pub last_seq: EventSeq,
 }
 
+/// An event time, if it is one the server can keep (see `domain::time`).
 fn at(ms: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
+    crate::domain::time::from_millis(ms)
 }
 
 impl CallRecord {
@@ -73,7 +74,12 @@ impl CallRecord {
             master_call_id: None,
             entry_point_call_id: None,
             operator_call_id: None,
-            started_at: at(event.date_started_ms.unwrap_or(ts)).unwrap_or(DateTime::UNIX_EPOCH),
+            started_at: event
+                .date_started_ms
+                .and_then(at)
+                .or_else(|| at(ts))
+                .or_else(|| at(received_ms))
+                .unwrap_or(DateTime::UNIX_EPOCH),
             rang_at: None,
             connected_at: None,
             ended_at: None,

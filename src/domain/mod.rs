@@ -10,6 +10,7 @@ pub mod dialpad;
 pub mod pagination;
 pub mod rate_limit;
 pub mod stream;
+pub mod time;
 pub mod token;
 pub mod user_mapping;
 pub mod voicemail;

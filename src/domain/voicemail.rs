@@ -53,7 +53,7 @@ impl VoicemailNotice {
             started_at: e
                 .date_started_ms
                 .or_else(|| recording.and_then(|r| r.start_time_ms))
-                .and_then(DateTime::from_timestamp_millis),
+                .and_then(crate::domain::time::from_millis),
             duration_ms: recording.and_then(|r| r.duration_ms),
             transcription: e.transcription_text.clone(),
             target_id: e.target.as_ref().and_then(|t| t.id),

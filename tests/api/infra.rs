@@ -118,6 +118,14 @@ impl TestDb {
         Some(TestDb { url, name, admin_url })
     }
 
+    /// Drops the database now, cutting its connections: the server using it loses its
+    /// storage for good (Drop then has nothing left to do).
+    pub async fn drop_now(&self) {
+        let mut admin = PgConnection::connect(&self.admin_url).await.expect("connect to TEST_DATABASE_URL");
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("drop test database");
+    }
+
     /// A pool on this database with migrations applied.
     pub async fn migrated_pool(&self) -> sqlx::PgPool {
         let pool = sqlx::PgPool::connect(&self.url).await.expect("connect to test database");

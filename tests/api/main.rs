@@ -15,6 +15,7 @@ mod cli;
 mod contracts;
 mod dialpad_oauth;
 mod errors;
+mod hardening;
 mod health;
 mod https;
 mod internal_auth;

@@ -77,15 +77,17 @@ pub fn query_i64(req: &Request, name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// An optional time query parameter: RFC 3339 (`2025-01-31T12:00:00Z`) or milliseconds since
-/// the epoch.
+/// the epoch, from 1970 to the end of year 9999.
 pub fn query_time(req: &Request, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    const OUT_OF_RANGE: &str = "must be a time from 1970-01-01T00:00:00Z to the end of year 9999";
     query(req, name, |raw| {
         if let Ok(ms) = raw.parse::<i64>() {
-            return chrono::DateTime::from_timestamp_millis(ms).ok_or("out of range");
+            return crate::domain::time::from_millis(ms).ok_or(OUT_OF_RANGE);
         }
-        chrono::DateTime::parse_from_rfc3339(raw)
+        let time = chrono::DateTime::parse_from_rfc3339(raw)
             .map(|t| t.to_utc())
-            .map_err(|_| "must be an RFC 3339 time or milliseconds since the epoch")
+            .map_err(|_| "must be an RFC 3339 time or milliseconds since the epoch")?;
+        if crate::domain::time::in_range(time) { Ok(time) } else { Err(OUT_OF_RANGE) }
     })
 }
 

@@ -84,15 +84,10 @@ async fn write(store: Arc<dyn EventStore>, queue: SharedQueue, publisher: Publis
                 }
             }
             Err(err) => {
-                let unavailable = matches!(err, StoreError::Unavailable(_));
-                let message = format!("{err:#}");
+                // Each request of the batch gets the failure, with its whole cause chain.
+                let err = std::sync::Arc::new(err);
                 for reply in replies {
-                    let cause = anyhow::anyhow!("{message}");
-                    let _ = reply.send(Err(if unavailable {
-                        StoreError::Unavailable(cause)
-                    } else {
-                        StoreError::Unexpected(cause)
-                    }));
+                    let _ = reply.send(Err(StoreError::shared(err.clone())));
                 }
             }
         }

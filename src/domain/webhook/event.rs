@@ -190,9 +190,12 @@ pub(crate) fn int(v: &Value, key: &str) -> Option<i64> {
     }
 }
 
-/// A non-empty string field (numbers are written as text).
+/// A non-empty string field (numbers are written as text). A NUL character, which no
+/// phone number, state or name holds and PostgreSQL's text cannot store, becomes U+FFFD
+/// here; the event's JSON keeps it as sent.
 pub(crate) fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
+        Value::String(s) if s.contains('\0') => Some(s.replace('\0', "\u{FFFD}")),
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,

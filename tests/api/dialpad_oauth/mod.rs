@@ -7,7 +7,7 @@ mod abuse;
 mod connect;
 mod disconnect;
 mod no_token_in_clear;
-mod refresh;
+pub mod refresh;
 mod upstream;
 
 use cti_server::config::Settings;

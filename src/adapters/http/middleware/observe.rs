@@ -43,7 +43,9 @@ impl Handler for Observe {
         // A v4 UUID from the thread-local CSPRNG: no getrandom system call per request.
         let request_id = incoming_id(req)
             .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string());
-        let span = tracing::info_span!(
+        // At ERROR level so that it is enabled whatever LOG_LEVEL lets through: every line
+        // about the request (a warning, an error) carries the request id.
+        let span = tracing::error_span!(
             "http",
             request_id = %request_id,
             method = %req.method(),

@@ -192,14 +192,17 @@ async fn fold_voicemails(conn: &mut PgConnection, fresh: &[Fresh<'_>]) -> Result
 }
 
 pub(super) async fn append_unrouted(pool: &PgPool, incoming: &IncomingEvent) -> Result<bool, StoreError> {
+    let payload = super::exact::storable(&incoming.event.raw);
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO unrouted_events (dedup_key, kind, target_id, payload, received_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO unrouted_events (dedup_key, kind, target_id, payload, payload_exact, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
     )
     .bind(&incoming.dedup_key)
     .bind(incoming.event.kind.as_str())
     .bind(incoming.event.target_id)
-    .bind(&incoming.event.raw)
+    .bind(payload.json.as_ref())
+    .bind(payload.exact.as_deref())
     .bind(incoming.received_at)
     .fetch_optional(pool)
     .await

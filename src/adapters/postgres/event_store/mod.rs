@@ -1,7 +1,9 @@
 //! EventStore on Postgres: tables `events`, `app_sequences`, `calls`, `voicemails` and
-//! `unrouted_events`. Appends in `append`, reads in `queries`, row mapping in `rows`.
+//! `unrouted_events`. Appends in `append`, reads in `queries`, row mapping in `rows`, and
+//! payloads jsonb cannot hold in `exact`.
 
 mod append;
+mod exact;
 mod queries;
 mod rows;
 mod write;

@@ -143,7 +143,7 @@ pub(super) async fn unrouted(
     before: Option<i64>,
 ) -> Result<Page<UnroutedEvent>, StoreError> {
     let rows: Vec<UnroutedRow> = sqlx::query_as(
-        "SELECT id, kind, target_id, payload, received_at FROM unrouted_events
+        "SELECT id, kind, target_id, payload, payload_exact, received_at FROM unrouted_events
          WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(before)

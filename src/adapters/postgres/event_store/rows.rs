@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::exact::restored;
 use crate::domain::app::AppId;
 use crate::domain::call::CallRecord;
 use crate::domain::voicemail::Voicemail;
@@ -11,7 +12,7 @@ use crate::domain::webhook::{CallState, Direction, EventKind, Party};
 use crate::ports::{StoredEvent, UnroutedEvent};
 
 pub(super) const EVENT_COLUMNS: &str =
-    "app_id, seq, kind, call_id, state, event_timestamp, target_id, payload, received_at";
+    "app_id, seq, kind, call_id, state, event_timestamp, target_id, payload, payload_exact, received_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct EventRow {
@@ -23,6 +24,7 @@ pub(super) struct EventRow {
     event_timestamp: Option<i64>,
     target_id: Option<i64>,
     payload: Value,
+    payload_exact: Option<Vec<u8>>,
     received_at: DateTime<Utc>,
 }
 
@@ -36,7 +38,7 @@ impl From<EventRow> for StoredEvent {
             state: r.state,
             event_timestamp_ms: r.event_timestamp,
             target_id: r.target_id,
-            payload: r.payload,
+            payload: restored(r.payload, r.payload_exact),
             received_at: r.received_at,
         }
     }
@@ -48,6 +50,7 @@ pub(super) struct UnroutedRow {
     kind: String,
     target_id: Option<i64>,
     payload: Value,
+    payload_exact: Option<Vec<u8>>,
     received_at: DateTime<Utc>,
 }
 
@@ -57,7 +60,7 @@ impl From<UnroutedRow> for UnroutedEvent {
             id: r.id,
             kind: EventKind::parse(&r.kind),
             target_id: r.target_id,
-            payload: r.payload,
+            payload: restored(r.payload, r.payload_exact),
             received_at: r.received_at,
         }
     }

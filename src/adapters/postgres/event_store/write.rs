@@ -13,6 +13,7 @@ use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
 use super::append::Fresh;
+use super::exact::{self, Storable};
 use super::rows::party_json;
 use crate::adapters::postgres::error::store_error;
 use crate::domain::call::CallRecord;
@@ -45,8 +46,8 @@ impl Placeholders {
     }
 }
 
-const EVENT_TYPES: [&str; 10] =
-    ["uuid", "bigint", "text", "text", "bigint", "text", "bigint", "bigint", "jsonb", "timestamptz"];
+const EVENT_TYPES: [&str; 11] =
+    ["uuid", "bigint", "text", "text", "bigint", "text", "bigint", "bigint", "jsonb", "bytea", "timestamptz"];
 const CALL_TYPES: [&str; 23] = [
     "uuid",
     "bigint",
@@ -95,7 +96,8 @@ fn sql(calls: bool, voicemails: bool) -> String {
     let mut p = Placeholders(0);
     let mut sql = format!(
         "WITH new_events AS (
-             INSERT INTO events (app_id, seq, dedup_key, kind, call_id, state, event_timestamp, target_id, payload, received_at)
+             INSERT INTO events (app_id, seq, dedup_key, kind, call_id, state, event_timestamp, target_id, payload,
+                 payload_exact, received_at)
              SELECT * FROM UNNEST({}))",
         p.take(&EVENT_TYPES)
     );
@@ -140,7 +142,8 @@ fn sql(calls: bool, voicemails: bool) -> String {
 
 pub(super) async fn write(conn: &mut PgConnection, c: Changes<'_>) -> Result<(), StoreError> {
     let text = sql(!c.calls.is_empty(), !c.voicemails.is_empty());
-    let mut query = bind_events(sqlx::query(sqlx::AssertSqlSafe(text)), c.fresh);
+    let payloads: Vec<Storable<'_>> = c.fresh.iter().map(|(_, s)| exact::storable(&s.payload)).collect();
+    let mut query = bind_events(sqlx::query(sqlx::AssertSqlSafe(text)), c.fresh, &payloads);
     if !c.calls.is_empty() {
         query = bind_calls(query, &c.calls);
     }
@@ -156,7 +159,7 @@ pub(super) async fn write(conn: &mut PgConnection, c: Changes<'_>) -> Result<(),
     Ok(())
 }
 
-fn bind_events<'q>(query: Q<'q>, fresh: &'q [Fresh<'q>]) -> Q<'q> {
+fn bind_events<'q>(query: Q<'q>, fresh: &'q [Fresh<'q>], payloads: &'q [Storable<'q>]) -> Q<'q> {
     let ints = |f: fn(&Fresh<'_>) -> Option<i64>| fresh.iter().map(f).collect::<Vec<_>>();
     query
         .bind(fresh.iter().map(|(_, s)| s.app_id.as_uuid()).collect::<Vec<_>>())
@@ -167,7 +170,8 @@ fn bind_events<'q>(query: Q<'q>, fresh: &'q [Fresh<'q>]) -> Q<'q> {
         .bind(fresh.iter().map(|(_, s)| s.state.as_deref()).collect::<Vec<_>>())
         .bind(ints(|(_, s)| s.event_timestamp_ms))
         .bind(ints(|(_, s)| s.target_id))
-        .bind(fresh.iter().map(|(_, s)| &s.payload).collect::<Vec<&Value>>())
+        .bind(payloads.iter().map(|p| p.json.as_ref()).collect::<Vec<&Value>>())
+        .bind(payloads.iter().map(|p| p.exact.as_deref()).collect::<Vec<Option<&[u8]>>>())
         .bind(fresh.iter().map(|(_, s)| s.received_at).collect::<Vec<DateTime<Utc>>>())
 }
 
@@ -233,11 +237,11 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_across_the_parts_present() {
         let all = sql(true, true);
-        assert!(all.contains("$1::uuid[]") && all.contains("$10::timestamptz[]"));
-        assert!(all.contains("$11::uuid[], $12::bigint[]"), "calls follow the events");
-        assert!(all.contains("$50::uuid[], $51::bigint[]) AS s(app, last)"), "sequences come last");
+        assert!(all.contains("$1::uuid[]") && all.contains("$11::timestamptz[]"));
+        assert!(all.contains("$12::uuid[], $13::bigint[]"), "calls follow the events");
+        assert!(all.contains("$51::uuid[], $52::bigint[]) AS s(app, last)"), "sequences come last");
         let events_only = sql(false, false);
-        assert!(events_only.contains("$11::uuid[], $12::bigint[]) AS s(app, last)"));
+        assert!(events_only.contains("$12::uuid[], $13::bigint[]) AS s(app, last)"));
         assert!(!events_only.contains("changed_calls") && !events_only.contains("changed_voicemails"));
     }
 }

@@ -1,6 +1,5 @@
 //! GET /internal/apps: apps oldest first, paginated with an opaque cursor.
 
-use chrono::DateTime;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,10 +26,7 @@ fn encode(c: AppCursor) -> String {
 
 fn decode(raw: &str) -> Result<AppCursor, ApiError> {
     let parts = cursor::decode(raw, 2)?;
-    let micros: i64 = cursor::part(&parts[0])?;
-    let created_at = DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| ApiError::bad_request("Query parameter cursor: not a cursor this server issued."))?;
-    Ok(AppCursor { created_at, id: cursor::part::<AppId>(&parts[1])? })
+    Ok(AppCursor { created_at: cursor::time(&parts[0])?, id: cursor::part::<AppId>(&parts[1])? })
 }
 
 /// List apps, oldest first.

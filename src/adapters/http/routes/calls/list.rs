@@ -1,6 +1,5 @@
 //! GET /api/calls: filters state, direction, user, since, until; keyset pagination.
 
-use chrono::DateTime;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -24,8 +23,7 @@ pub struct CallList {
 
 fn decode(raw: &str) -> Result<CallCursor, ApiError> {
     let parts = cursor::decode(raw, 2)?;
-    let started_at = DateTime::from_timestamp_micros(cursor::part(&parts[0])?)
-        .ok_or_else(|| ApiError::bad_request("Query parameter cursor: not a cursor this server issued."))?;
+    let started_at = cursor::time(&parts[0])?;
     Ok(CallCursor { started_at, call_id: cursor::part(&parts[1])? })
 }
 

@@ -1,6 +1,5 @@
 //! GET /api/voicemails: filters user, since, until; keyset pagination.
 
-use chrono::DateTime;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,8 +22,7 @@ pub struct VoicemailList {
 
 fn decode(raw: &str) -> Result<VoicemailCursor, ApiError> {
     let parts = cursor::decode(raw, 2)?;
-    let sort_at = DateTime::from_timestamp_micros(cursor::part(&parts[0])?)
-        .ok_or_else(|| ApiError::bad_request("Query parameter cursor: not a cursor this server issued."))?;
+    let sort_at = cursor::time(&parts[0])?;
     Ok(VoicemailCursor { sort_at, id: cursor::part(&parts[1])? })
 }
 

@@ -1,0 +1,5 @@
+//! Regressions found by fault and fuzz testing: each test here failed before its fix.
+
+mod hostile_events;
+mod out_of_range;
+mod storage_errors;
