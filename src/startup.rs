@@ -3,19 +3,23 @@
 //! tests bind port 0 and run many servers in one process.
 
 pub mod backends;
+pub mod listener;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use salvo::conn::{Acceptor, TcpListener};
+use salvo::fuse::FuseConfig;
 use salvo::prelude::*;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use self::backends::Backends;
+use self::listener::{ClosableAcceptor, Closer};
 use crate::adapters::clock::SystemClock;
 use crate::adapters::dialpad::{DialpadSettings, HttpDialpad};
 use crate::adapters::http::state::{AppState, Services};
@@ -42,7 +46,11 @@ use crate::telemetry::{self, Metrics};
 /// A built server, bound and ready to run.
 pub struct Application {
     port: u16,
-    server: Server<salvo::conn::tcp::TcpAcceptor>,
+    server: Server<ClosableAcceptor>,
+    /// Closes the listening socket when the drain starts.
+    closer: Closer,
+    /// Set when the drain starts: readiness answers 503 from then on.
+    draining: Arc<AtomicBool>,
     service: Service,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
@@ -56,6 +64,10 @@ pub struct Application {
 const KEY_CACHE_CAPACITY: u64 = 100_000;
 /// Writer tasks storing webhook events (each commits its own batches).
 const EVENT_WRITERS: usize = 2;
+/// A client has this long to send a request's head (slow-header attacks hold connections).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest pause between two parts of a request body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for WebSocket clients to answer their close 1001.
 const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most one request to Dialpad may take (well under a connection claim's 30 s).
@@ -176,6 +188,7 @@ impl Application {
             telemetry::webhook_metrics(&metrics),
         );
 
+        let draining = Arc::new(AtomicBool::new(false));
         let state = AppState::new(Services {
             apps,
             api_keys,
@@ -203,6 +216,7 @@ impl Application {
             metrics: metrics.clone(),
             environment: config.environment,
             started_at: Instant::now(),
+            draining: draining.clone(),
         });
         let service = http::service(
             state,
@@ -223,10 +237,15 @@ impl Application {
             .context("listener has no local address")?;
 
         background.spawn(upkeep(metrics, background_stop.clone()));
+        let (acceptor, closer) = ClosableAcceptor::new(acceptor);
+        let fuses =
+            FuseConfig::default().with_http1_header_timeout(HEADER_TIMEOUT).with_request_body_timeout(BODY_TIMEOUT);
 
         Ok(Self {
             port,
-            server: Server::new(acceptor),
+            server: Server::new(acceptor).fuse_config(fuses),
+            closer,
+            draining,
             service,
             shutdown: CancellationToken::new(),
             shutdown_timeout: config.http.shutdown_timeout,
@@ -260,7 +279,12 @@ impl Application {
             () = self.shutdown.cancelled() => {}
         }
         tracing::info!(timeout_s = self.shutdown_timeout.as_secs(), "shutting down: draining in-flight requests");
+        self.draining.store(true, Ordering::Release);
         handle.stop_graceful(self.shutdown_timeout);
+        // New connections are refused from here on; accepted ones finish.
+        if tokio::time::timeout(Duration::from_secs(2), self.closer.close()).await.is_err() {
+            tracing::warn!("the listening socket could not be closed before the drain");
+        }
         // Upgraded connections are not requests: salvo does not wait for them. Each gets a
         // close 1001 and a moment to answer it.
         self.connections.close_all(self.shutdown_timeout.min(WS_CLOSE_TIMEOUT)).await;

@@ -1,5 +1,6 @@
 //! /health, /health/ready and /metrics.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cti_server::startup::{Application, Backends};
@@ -55,6 +56,32 @@ async fn ready_is_503_naming_the_backend_that_does_not_answer() {
     assert!(body["message"].as_str().unwrap().starts_with("postgres:"), "{body}");
     assert_ne!(body["checks"]["postgres"], "ok");
     assert_eq!(reqwest::get(format!("{base}/health")).await.unwrap().status(), 200);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn redis_down_is_degraded_not_unready() {
+    let Some(app) = TestApp::spawn(Backend::Real).await else { return };
+    // The instance's Redis probe, towards a port nobody listens on.
+    let dead = fred::prelude::Builder::from_config(fred::prelude::Config::from_url("redis://127.0.0.1:1").unwrap())
+        .build_pool(1)
+        .unwrap();
+    let config = cti_server::config::Config::from_settings(&test_settings()).unwrap();
+    let mut backends = app.backends.clone();
+    backends.probes = vec![backends.probes[0].clone(), Arc::new(cti_server::adapters::redis::RedisHealthProbe(dead))];
+    let server = Application::build_with(config, backends).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    let stop = server.shutdown_token();
+    tokio::spawn(server.run_until_stopped());
+
+    let body = json_of(reqwest::get(format!("{base}/health/ready")).await.unwrap(), 200).await;
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_eq!(body["checks"]["postgres"], "ok");
+    assert_ne!(body["checks"]["redis"], "ok");
+    assert!(body["message"].as_str().unwrap().starts_with("redis:"), "{body}");
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"backend_up{backend="redis"} 0"#), "{metrics}");
+    assert!(metrics.contains(r#"backend_up{backend="postgres"} 1"#), "{metrics}");
     stop.cancel();
 }
 

@@ -108,8 +108,9 @@ impl TestApp {
     pub async fn spawn_with(mut settings: Settings, infra: Option<Arc<Infra>>) -> TestApp {
         init_test_logging();
         if let Some(infra) = &infra {
-            settings.database_url = Some(infra.db.url.clone());
-            settings.redis_url = Some(infra.redis.url.clone());
+            // Kept when the test set them (a fault proxy in front of the same servers).
+            settings.database_url.get_or_insert_with(|| infra.db.url.clone());
+            settings.redis_url.get_or_insert_with(|| infra.redis.url.clone());
             settings.redis_key_prefix = infra.redis.prefix.clone();
         }
         let config = Config::from_settings(&settings).expect("test configuration is valid");

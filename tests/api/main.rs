@@ -4,6 +4,7 @@
 
 mod dialpad;
 mod fake_dialpad;
+mod fault_proxy;
 mod helpers;
 mod infra;
 mod ws_client;

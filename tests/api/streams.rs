@@ -222,8 +222,17 @@ async fn a_resume_beyond_the_replay_limit_gets_a_reset(backend: Backend) {
     assert_eq!(ahead.next_json().await["type"], "reset", "ahead of the store: a reset");
 }
 
+/// A client that stops reading falls behind; once it is more than it may be (the larger of
+/// the queue and the replay limit), it is cut.
 async fn a_client_that_cannot_keep_up_is_cut_and_the_others_are_not(backend: Backend) {
-    let Some(app) = TestApp::spawn_tuned(backend, |s| s.ws_send_queue_size = "2".into()).await else { return };
+    let Some(app) = TestApp::spawn_tuned(backend, |s| {
+        s.ws_send_queue_size = "2".into();
+        s.ws_replay_limit = "10".into();
+    })
+    .await
+    else {
+        return;
+    };
     let (id, secret, key) = app.tenant("Acme").await;
     let mut slow = app.ws(&format!("api_key={key}")).await;
     let mut fast = app.ws(&format!("api_key={key}")).await;

@@ -47,6 +47,8 @@ pub struct Services {
     pub metrics: Metrics,
     pub environment: Environment,
     pub started_at: Instant,
+    /// Set when shutdown starts draining: readiness then answers 503.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {

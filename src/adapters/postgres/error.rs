@@ -11,8 +11,11 @@ pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
 
 fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
+        // Protocol: the connection broke mid-conversation (e.g. closed right after connecting,
+        // before the TLS or startup answer): a new connection may well succeed.
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,

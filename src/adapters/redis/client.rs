@@ -83,6 +83,12 @@ impl HealthProbe for RedisHealthProbe {
         "redis"
     }
 
+    /// Without Redis an instance still stores webhooks and serves the API (rate limits fail
+    /// open, streams catch up from PostgreSQL): degraded, not down.
+    fn required(&self) -> bool {
+        false
+    }
+
     async fn check(&self) -> Result<(), anyhow::Error> {
         let _: String = self.0.ping(None).await?;
         Ok(())

@@ -1,7 +1,9 @@
 //! One subscriber connection shared by every pub/sub user (key invalidation, event fan-out),
 //! routed by channel. After a reconnect the subscriptions are restored first, and only then
 //! is every listener told `Resubscribed`: whatever was published while disconnected is lost,
-//! and each listener knows to recover it some other way.
+//! and each listener knows to recover it some other way. A listener gets its receiver only
+//! once the channel's SUBSCRIBE succeeded; a failed one is tried again by the next listener
+//! (fred restores after a reconnect only the subscriptions that succeeded).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,11 +22,21 @@ pub enum Delivery {
 }
 
 const LISTENER_CAPACITY: usize = 4096;
+/// How long a SUBSCRIBE may take (fred retries a command on a stalled connection for longer).
+const SUBSCRIBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A channel's listeners, and whether Redis confirmed its subscription.
+struct Route {
+    tx: broadcast::Sender<Delivery>,
+    subscribed: Arc<tokio::sync::OnceCell<()>>,
+}
+
+type Routes = Arc<RwLock<HashMap<String, Route>>>;
 
 #[derive(Clone)]
 pub struct RedisPubSub {
     subscriber: SubscriberClient,
-    routes: Arc<RwLock<HashMap<String, broadcast::Sender<Delivery>>>>,
+    routes: Routes,
     dispatcher: Arc<tokio::task::JoinHandle<()>>,
 }
 
@@ -32,27 +44,28 @@ impl RedisPubSub {
     /// Connects the subscriber and starts routing its messages.
     pub async fn start(subscriber: SubscriberClient) -> Result<Self, Error> {
         subscriber.init().await?;
-        let routes: Arc<RwLock<HashMap<String, broadcast::Sender<Delivery>>>> = Arc::default();
+        let routes: Routes = Arc::default();
         let dispatcher = tokio::spawn(dispatch(subscriber.clone(), routes.clone()));
         Ok(Self { subscriber, routes, dispatcher: Arc::new(dispatcher) })
     }
 
-    /// Deliveries on `channel`, subscribing on first use.
+    /// Deliveries on `channel`, once Redis confirmed the subscription (made on first use,
+    /// and tried again by each listener until it succeeds).
     pub async fn listen(&self, channel: &str) -> Result<broadcast::Receiver<Delivery>, Error> {
-        let (rx, first) = {
+        let (rx, subscribed) = {
             let mut routes = self.routes.write().expect("routes poisoned");
-            match routes.get(channel) {
-                Some(tx) => (tx.subscribe(), false),
-                None => {
-                    let (tx, rx) = broadcast::channel(LISTENER_CAPACITY);
-                    routes.insert(channel.to_owned(), tx);
-                    (rx, true)
-                }
+            let route = routes
+                .entry(channel.to_owned())
+                .or_insert_with(|| Route { tx: broadcast::channel(LISTENER_CAPACITY).0, subscribed: Arc::default() });
+            (route.tx.subscribe(), route.subscribed.clone())
+        };
+        let subscribe = async {
+            match tokio::time::timeout(SUBSCRIBE_TIMEOUT, self.subscriber.subscribe(channel)).await {
+                Ok(subscribed) => subscribed,
+                Err(_) => Err(Error::new(ErrorKind::Timeout, "SUBSCRIBE got no answer")),
             }
         };
-        if first {
-            self.subscriber.subscribe(channel).await?;
-        }
+        subscribed.get_or_try_init(|| subscribe).await?;
         Ok(rx)
     }
 
@@ -62,12 +75,12 @@ impl RedisPubSub {
     }
 }
 
-async fn dispatch(subscriber: SubscriberClient, routes: Arc<RwLock<HashMap<String, broadcast::Sender<Delivery>>>>) {
+async fn dispatch(subscriber: SubscriberClient, routes: Routes) {
     let mut messages = subscriber.message_rx();
     let mut reconnects = subscriber.reconnect_rx();
     let tell_all = |delivery: Delivery| {
-        for tx in routes.read().expect("routes poisoned").values() {
-            let _ = tx.send(delivery.clone());
+        for route in routes.read().expect("routes poisoned").values() {
+            let _ = route.tx.send(delivery.clone());
         }
     };
     loop {
@@ -75,8 +88,8 @@ async fn dispatch(subscriber: SubscriberClient, routes: Arc<RwLock<HashMap<Strin
             message = messages.recv() => match message {
                 Ok(message) => {
                     let Ok(payload) = message.value.convert::<Bytes>() else { continue };
-                    if let Some(tx) = routes.read().expect("routes poisoned").get(&*message.channel) {
-                        let _ = tx.send(Delivery::Message(payload));
+                    if let Some(route) = routes.read().expect("routes poisoned").get(&*message.channel) {
+                        let _ = route.tx.send(Delivery::Message(payload));
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {

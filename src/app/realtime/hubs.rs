@@ -58,11 +58,17 @@ impl Hubs {
     }
 
     /// Joins the app's hub, creating it if needed.
-    pub async fn join(&self, app_id: AppId, filter: StreamFilter, queue_size: usize) -> Result<Membership, JoinError> {
+    pub async fn join(
+        &self,
+        app_id: AppId,
+        filter: StreamFilter,
+        queue_size: usize,
+        max_behind: u64,
+    ) -> Result<Membership, JoinError> {
         loop {
             let slot = self.inner.hubs.lock().expect("hubs poisoned").entry(app_id).or_default().clone();
             let hub = slot.get_or_try_init(|| self.create(app_id)).await?;
-            if let Some(membership) = hub.join(filter.clone(), queue_size) {
+            if let Some(membership) = hub.join(filter.clone(), queue_size, max_behind) {
                 return Ok(membership);
             }
             // It closed between the lookup and the join: the next round finds or makes a new one.
