@@ -80,6 +80,8 @@ pub struct RateLimitConfig {
     pub auth_failures: Option<crate::domain::rate_limit::Quota>,
     /// Failed OAuth attempts per client address (/auth/dialpad/*).
     pub oauth_failures: Option<crate::domain::rate_limit::Quota>,
+    /// Admin API requests per client address.
+    pub internal_per_client: Option<crate::domain::rate_limit::Quota>,
 }
 
 /// The WebSocket streams.

@@ -204,6 +204,7 @@ impl Application {
                     per_app: config.rate_limits.per_app,
                     auth_failures: config.rate_limits.auth_failures,
                     oauth_failures: config.rate_limits.oauth_failures,
+                    internal_per_client: config.rate_limits.internal_per_client,
                 },
                 telemetry::rate_limit_metrics(&metrics),
             ),
@@ -241,9 +242,12 @@ impl Application {
         let fuses =
             FuseConfig::default().with_http1_header_timeout(HEADER_TIMEOUT).with_request_body_timeout(BODY_TIMEOUT);
 
+        let mut server = Server::new(acceptor).fuse_config(fuses);
+        server.http1_mut().max_headers(http::middleware::request_shape::HYPER_MAX_HEADERS);
+
         Ok(Self {
             port,
-            server: Server::new(acceptor).fuse_config(fuses),
+            server,
             closer,
             draining,
             service,

@@ -152,6 +152,7 @@ pub fn realtime_metrics(metrics: &Metrics) -> crate::app::realtime::RealtimeMetr
 pub fn rate_limit_metrics(metrics: &Metrics) -> crate::app::rate_limits::RateLimitMetrics {
     crate::app::rate_limits::RateLimitMetrics {
         app_limited: metrics.counter("rate_limited_total", &[("limit", "app".to_owned())]),
+        internal_limited: metrics.counter("rate_limited_total", &[("limit", "internal".to_owned())]),
         client_refused: metrics.counter("rate_limited_total", &[("limit", "client".to_owned())]),
         unavailable: metrics.counter("rate_limiter_unavailable_total", &[]),
     }

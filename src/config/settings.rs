@@ -22,6 +22,7 @@ const DEFAULT_RATE_LIMIT_APP_PER_MINUTE: &str = "6000";
 const DEFAULT_RATE_LIMIT_APP_BURST: &str = "200";
 const DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: &str = "30";
 const DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES: &str = "10";
+const DEFAULT_RATE_LIMIT_INTERNAL_PER_MINUTE: &str = "100";
 const DEFAULT_DIALPAD_SCOPES: &str = "calls:list recordings_export offline_access";
 const DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET: &str = "false";
 
@@ -240,6 +241,11 @@ pub struct Settings {
         default_value = DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES
     )]
     pub rate_limit_oauth_failures_per_15_minutes: String,
+
+    /// Admin API requests (/internal/*, disconnect) one client address may make per minute
+    /// (the old server's limit), across instances; 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_INTERNAL_PER_MINUTE", global = true, default_value = DEFAULT_RATE_LIMIT_INTERNAL_PER_MINUTE)]
+    pub rate_limit_internal_per_minute: String,
 }
 
 impl Default for Settings {
@@ -265,6 +271,7 @@ impl Default for Settings {
             rate_limit_app_burst: DEFAULT_RATE_LIMIT_APP_BURST.to_owned(),
             rate_limit_auth_failures_per_minute: DEFAULT_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE.to_owned(),
             rate_limit_oauth_failures_per_15_minutes: DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES.to_owned(),
+            rate_limit_internal_per_minute: DEFAULT_RATE_LIMIT_INTERNAL_PER_MINUTE.to_owned(),
             dialpad_scopes: DEFAULT_DIALPAD_SCOPES.to_owned(),
             dialpad_connect_without_ticket: DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET.to_owned(),
             app_env: None,

@@ -133,6 +133,10 @@ fn rate_limit_config(s: &Settings, problems: &mut Problems) -> RateLimitConfig {
         // The whole minute's allowance at once: a few mistakes in a row are never refused.
         auth_failures: Quota::per_minute(failures, failures),
         oauth_failures: Quota::per_period(oauth_failures, Duration::from_secs(15 * 60)),
+        internal_per_client: {
+            let n = per_minute(&s.rate_limit_internal_per_minute, "RATE_LIMIT_INTERNAL_PER_MINUTE", problems);
+            Quota::per_minute(n, n)
+        },
     }
 }
 

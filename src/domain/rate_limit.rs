@@ -17,11 +17,17 @@ pub struct Quota {
 /// The answer to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    Allowed,
+    /// Allowed: `remaining` more may be made at once now, and the whole burst is back after
+    /// `reset_after` (what the RateLimit headers tell clients).
+    Allowed { remaining: u32, reset_after: Duration },
     /// Over the quota: try again after this long.
-    Limited {
-        retry_after: Duration,
-    },
+    Limited { retry_after: Duration },
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allowed { .. })
+    }
 }
 
 impl Quota {
@@ -48,8 +54,19 @@ impl Quota {
         if now_us < allow_at {
             (Decision::Limited { retry_after: Duration::from_micros(allow_at - now_us) }, None)
         } else {
-            (Decision::Allowed, Some(new_tat))
+            let used = new_tat - now_us;
+            let remaining = (emission * u64::from(self.burst)).saturating_sub(used) / emission;
+            let decision = Decision::Allowed {
+                remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                reset_after: Duration::from_micros(used),
+            };
+            (decision, Some(new_tat))
         }
+    }
+
+    /// How many requests the quota allows per `window` at its sustained rate.
+    pub fn per(&self, window: Duration) -> u64 {
+        u64::try_from(window.as_nanos() / self.emission.as_nanos().max(1)).unwrap_or(u64::MAX)
     }
 
     /// The emission interval in whole microseconds, rounded up (never more than the rate),
@@ -69,7 +86,7 @@ mod tests {
     fn burst_at(quota: Quota, mut tat: Option<u64>, now: u64, n: u32) -> (u32, Option<u64>) {
         let mut allowed = 0;
         for _ in 0..n {
-            if let (Decision::Allowed, next) = quota.decide(tat, now, 1) {
+            if let (Decision::Allowed { .. }, next) = quota.decide(tat, now, 1) {
                 allowed += 1;
                 tat = next;
             }
@@ -89,7 +106,7 @@ mod tests {
             quota.decide(tat, start + 999_999, 1).0,
             Decision::Limited { retry_after: Duration::from_micros(1) }
         );
-        assert_eq!(quota.decide(tat, start + 1_000_000, 1).0, Decision::Allowed);
+        assert!(quota.decide(tat, start + 1_000_000, 1).0.is_allowed());
         // After a quiet spell the whole burst is back.
         assert_eq!(burst_at(quota, tat, start + 60_000_000, 20).0, 5);
     }
@@ -98,10 +115,19 @@ mod tests {
     fn several_requests_at_once_take_as_many_as_they_are_or_none() {
         let quota = Quota::per_minute(60, 5).unwrap();
         let (decision, tat) = quota.decide(None, 0, 3);
-        assert_eq!(decision, Decision::Allowed);
+        assert_eq!(decision, Decision::Allowed { remaining: 2, reset_after: Duration::from_secs(3) });
         assert_eq!(quota.decide(tat, 0, 3).0, Decision::Limited { retry_after: Duration::from_secs(1) });
         assert_eq!(burst_at(quota, tat, 0, 5).0, 2, "what the refused three left");
         assert!(matches!(quota.decide(None, 0, 6).0, Decision::Limited { .. }), "more than the burst, never");
+    }
+
+    #[test]
+    fn an_allowed_request_says_what_is_left_and_when_the_burst_is_back() {
+        let quota = Quota::per_minute(60, 5).unwrap();
+        let (first, tat) = quota.decide(None, 0, 1);
+        assert_eq!(first, Decision::Allowed { remaining: 4, reset_after: Duration::from_secs(1) });
+        let (second, _) = quota.decide(tat, 500_000, 1);
+        assert_eq!(second, Decision::Allowed { remaining: 3, reset_after: Duration::from_millis(1500) });
     }
 
     #[test]
@@ -123,7 +149,7 @@ mod tests {
             let start = now;
             for gap in gaps {
                 now += gap;
-                if let (Decision::Allowed, next) = quota.decide(tat, now, 1) {
+                if let (Decision::Allowed { .. }, next) = quota.decide(tat, now, 1) {
                     allowed += 1;
                     tat = next;
                 }

@@ -83,6 +83,7 @@ fn help_lists_every_variable_and_hides_secret_values() {
         "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
         "RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES",
         "DIALPAD_CONNECT_WITHOUT_TICKET",
+        "RATE_LIMIT_INTERNAL_PER_MINUTE",
     ] {
         assert!(help.contains(&format!("env: {variable}")), "{variable} missing from --help");
     }

@@ -11,7 +11,59 @@ use crate::helpers::{Backend, TestApp, for_each_backend, json_of};
 for_each_backend!(
     an_app_over_its_quota_gets_429_with_retry_after,
     a_client_that_keeps_presenting_wrong_credentials_is_turned_away,
+    limited_answers_carry_the_rate_limit_headers,
+    the_admin_api_is_limited_per_client_address,
 );
+
+fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers().get(name).unwrap_or_else(|| panic!("no {name}")).to_str().unwrap().to_owned()
+}
+
+/// The old server's clients read RateLimit-Limit, -Remaining and -Reset (express-rate-limit's
+/// standard headers); the IETF draft's RateLimit-Policy and RateLimit come along.
+async fn limited_answers_carry_the_rate_limit_headers(backend: Backend) {
+    let tune = |s: &mut cti_server::config::Settings| {
+        s.rate_limit_app_per_minute = "60".into();
+        s.rate_limit_app_burst = "3".into();
+    };
+    let Some(app) = TestApp::spawn_tuned(backend, tune).await else { return };
+    let (_, _, key) = app.tenant("Headers").await;
+    let first = me(&app, &key, "192.0.2.1").await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(header(&first, "ratelimit-limit"), "60");
+    assert_eq!(header(&first, "ratelimit-remaining"), "2");
+    assert_eq!(header(&first, "ratelimit-reset"), "1");
+    assert_eq!(header(&first, "ratelimit-policy"), "60;w=60;burst=3");
+    assert_eq!(header(&first, "ratelimit"), "limit=60, remaining=2, reset=1");
+    me(&app, &key, "192.0.2.1").await;
+    me(&app, &key, "192.0.2.1").await;
+    let refused = me(&app, &key, "192.0.2.1").await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "ratelimit-remaining"), "0");
+    assert_eq!(header(&refused, "ratelimit-reset"), header(&refused, "retry-after"));
+}
+
+/// The old server limited /internal/* to 100 requests a minute per address; so does this
+/// one (RATE_LIMIT_INTERNAL_PER_MINUTE), across instances, with the same headers.
+async fn the_admin_api_is_limited_per_client_address(backend: Backend) {
+    let tune = |s: &mut cti_server::config::Settings| {
+        s.rate_limit_internal_per_minute = "3".into();
+        s.trusted_proxies = Some("127.0.0.1/32".into());
+    };
+    let Some(app) = TestApp::spawn_tuned(backend, tune).await else { return };
+    let list =
+        |client: &'static str| app.internal(Method::GET, "/internal/apps").header("x-forwarded-for", client).send();
+    for left in ["2", "1", "0"] {
+        let res = list("198.51.100.4").await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "ratelimit-remaining"), left);
+        assert_eq!(header(&res, "ratelimit-policy"), "3;w=60;burst=3");
+    }
+    let wait = retry_after(list("198.51.100.4").await.unwrap()).await;
+    assert!((1..=20).contains(&wait), "{wait}");
+    assert_eq!(list("198.51.100.5").await.unwrap().status(), 200, "another address has its own allowance");
+    assert!(app.metric(r#"rate_limited_total{limit="internal"}"#).await >= 1.0);
+}
 
 /// Seconds in a 429's Retry-After; panics if the answer is not a well-formed 429.
 async fn retry_after(res: reqwest::Response) -> u64 {

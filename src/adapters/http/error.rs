@@ -40,8 +40,12 @@ pub enum ApiError {
     Conflict(String),
     /// 413: the body is larger than this route accepts.
     PayloadTooLarge(String),
+    /// 414: the URI is longer than accepted.
+    UriTooLong(String),
     /// 415: the body is not JSON.
     UnsupportedMediaType(String),
+    /// 431: too many header fields.
+    HeadersTooLarge(String),
     /// 429: over a rate limit; retry after the given time (sent as `Retry-After`).
     TooManyRequests(std::time::Duration),
     /// 502: an upstream (Dialpad) refused or answered outside its protocol; says what.
@@ -72,7 +76,9 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,7 +94,9 @@ impl ApiError {
             Self::NotFound(m) => ("Not found", m.clone()),
             Self::Conflict(m) => ("Conflict", m.clone()),
             Self::PayloadTooLarge(m) => ("Payload too large", m.clone()),
+            Self::UriTooLong(m) => ("URI too long", m.clone()),
             Self::UnsupportedMediaType(m) => ("Unsupported media type", m.clone()),
+            Self::HeadersTooLarge(m) => ("Request header fields too large", m.clone()),
             Self::TooManyRequests(wait) => {
                 ("Too many requests", format!("Rate limit reached; retry in {} s.", retry_after_secs(*wait)))
             }

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use salvo::http::ParseError;
+use salvo::http::header::CONTENT_LENGTH;
 use salvo::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -12,6 +13,20 @@ use crate::domain::app::AppId;
 
 /// Largest JSON body the admin and app APIs accept. Webhooks have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The body, at most `max` bytes: 413 when larger. A Content-Length over `max` is refused
+/// before the body is read, so no `100 Continue` invites a client to send it.
+pub async fn body_bytes<'r>(req: &'r mut Request, max: usize, too_large: &str) -> Result<&'r [u8], ApiError> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(ApiError::PayloadTooLarge(too_large.to_owned()));
+    }
+    match req.payload_with_max_size(max).await {
+        Ok(bytes) => Ok(bytes),
+        Err(ParseError::PayloadTooLarge) => Err(ApiError::PayloadTooLarge(too_large.to_owned())),
+        Err(_) => Err(ApiError::bad_request("The request body could not be read.")),
+    }
+}
 
 /// Parses the body as JSON into `T`. An absent Content-Type is tolerated; any other type
 /// than JSON is 415. Unknown fields are refused where `T` says `deny_unknown_fields`.
@@ -25,12 +40,7 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
             content_type.essence_str()
         )));
     }
-    let bytes = req.payload_with_max_size(MAX_JSON_BODY).await.map_err(|err| match err {
-        ParseError::PayloadTooLarge => {
-            ApiError::PayloadTooLarge(format!("The body must be at most {MAX_JSON_BODY} bytes."))
-        }
-        _ => ApiError::bad_request("The request body could not be read."),
-    })?;
+    let bytes = body_bytes(req, MAX_JSON_BODY, &format!("The body must be at most {MAX_JSON_BODY} bytes.")).await?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request("A JSON body is required."));
     }
@@ -57,12 +67,16 @@ where
     raw.parse().map_err(|err| ApiError::bad_request(format!("Path parameter {name}: {err}.")))
 }
 
-/// An optional query parameter parsed with `parse`; present but invalid is 400.
+/// An optional query parameter parsed with `parse`; present but invalid, or given more than
+/// once (`limit=50&limit=500`: which one was meant?), is 400.
 pub fn query<T, E: std::fmt::Display>(
     req: &Request,
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<Option<T>, ApiError> {
+    if req.queries().get_vec(name).is_some_and(|values| values.len() > 1) {
+        return Err(ApiError::bad_request(format!("Query parameter {name}: given more than once.")));
+    }
     match req.queries().get(name).map(String::as_str) {
         None | Some("") => Ok(None),
         Some(raw) => {
@@ -98,8 +112,13 @@ pub fn page_limit(req: &Request) -> Result<crate::domain::pagination::PageLimit,
 }
 
 /// The raw `cursor` query parameter, if any.
-pub fn cursor_param(req: &Request) -> Option<String> {
-    req.queries().get("cursor").filter(|c| !c.is_empty()).cloned()
+pub fn cursor_param(req: &Request) -> Result<Option<String>, ApiError> {
+    query(req, "cursor", |raw| Ok::<_, std::convert::Infallible>(raw.to_owned()))
+}
+
+/// An optional text query parameter, as given.
+pub fn query_text(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    query(req, name, |raw| Ok::<_, std::convert::Infallible>(raw.to_owned()))
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit null

@@ -160,7 +160,8 @@ pub fn service(state: AppState, settings: HttpSettings) -> Service {
     let mut service = Service::new(router)
         .catcher(Catcher::default().hoop(catcher::json_errors))
         .hoop(Observe::new(state.metrics.clone()))
-        .hoop(middleware::panic::catch_panic);
+        .hoop(middleware::panic::catch_panic)
+        .hoop(middleware::request_shape::request_shape);
     if let Some(trusted) = settings.enforce_https {
         service = service.hoop(EnforceHttps::new(trusted));
     }

@@ -39,6 +39,10 @@ pub(super) struct Lease {
     until: Option<Instant>,
     /// Refused by the limiter until then.
     limited_until: Option<Instant>,
+    /// What the limiter said was left when it granted this lease, and when the app's whole
+    /// burst is back: the base of the RateLimit headers.
+    left: u32,
+    full_at: Option<Instant>,
 }
 
 impl Leases {
@@ -77,10 +81,25 @@ impl Lease {
         (wanted.min(f64::from(MAX_BATCH)) as u32).clamp(1, cap)
     }
 
-    /// A new lease of `size` tokens granted at `now`, one of which is used at once.
-    pub(super) fn renew(&mut self, size: u32, now: Instant) {
-        *self =
-            Lease { tokens: size - 1, used: 1, granted: Some(now), until: Some(now + LEASE_FOR), limited_until: None };
+    /// A new lease of `size` tokens granted at `now`, one of which is used at once; `left`
+    /// and `full_after` are the limiter's word on the app's quota after the grant.
+    pub(super) fn renew(&mut self, size: u32, now: Instant, left: u32, full_after: Duration) {
+        *self = Lease {
+            tokens: size - 1,
+            used: 1,
+            granted: Some(now),
+            until: Some(now + LEASE_FOR),
+            limited_until: None,
+            left,
+            full_at: Some(now + full_after),
+        };
+    }
+
+    /// An estimate of what the app may still do at once (its leased tokens here and what
+    /// the limiter had left), and when its whole burst is back.
+    pub(super) fn standing(&self, now: Instant) -> (u32, Duration) {
+        let full_after = self.full_at.map_or(Duration::ZERO, |at| at.saturating_duration_since(now));
+        (self.left.saturating_add(self.tokens), full_after)
     }
 }
 
@@ -99,7 +118,7 @@ mod tests {
             if !lease.take(now) {
                 let batch = lease.next_batch(quota, now);
                 leased += u64::from(batch);
-                lease.renew(batch, now);
+                lease.renew(batch, now, 0, Duration::ZERO);
             }
             used += 1;
         }
@@ -122,7 +141,7 @@ mod tests {
             for n in 0..8000u32 {
                 let now = start + Duration::from_secs_f64(f64::from(n) / 400.0);
                 if !lease.take(now) {
-                    lease.renew(lease.next_batch(quota, now), now);
+                    lease.renew(lease.next_batch(quota, now), now, 0, Duration::ZERO);
                     calls += 1;
                 }
             }
@@ -136,7 +155,7 @@ mod tests {
         let now = Instant::now();
         assert_eq!(Lease::default().next_batch(Quota::per_minute(6000, 200).unwrap(), now), 1);
         let mut lease = Lease::default();
-        lease.renew(1, now);
+        lease.renew(1, now, 0, Duration::ZERO);
         let quiet = Quota::per_minute(6000, 200).unwrap();
         assert_eq!(lease.next_batch(quiet, now + Duration::from_secs(2)), 1, "one request in two seconds");
         assert_eq!(lease.next_batch(Quota::per_minute(60, 7).unwrap(), now), 1, "a quarter of a burst of 7");
@@ -149,7 +168,7 @@ mod tests {
         lease.refused(now, Duration::from_secs(2));
         assert_eq!(lease.limited(now + Duration::from_secs(1)), Some(Duration::from_secs(1)));
         assert_eq!(lease.limited(now + Duration::from_secs(2)), None);
-        lease.renew(3, now);
+        lease.renew(3, now, 0, Duration::ZERO);
         assert_eq!(lease.limited(now), None, "a grant clears it");
     }
 }

@@ -43,6 +43,25 @@ pub struct RateLimitSettings {
     /// Failed attempts on the Dialpad connect flow (its own allowance: a client locked out
     /// there keeps its API access, and the other way round).
     pub oauth_failures: Option<Quota>,
+    /// Admin API requests per client address (the old server's limit on /internal/*).
+    pub internal_per_client: Option<Quota>,
+}
+
+/// Where a client stands against a limit it passed, for the RateLimit headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub quota: Quota,
+    /// How many more requests it may make at once now (an estimate across instances).
+    pub remaining: u32,
+    /// When its whole burst is back.
+    pub reset_after: Duration,
+}
+
+/// A request refused by a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub quota: Quota,
+    pub retry_after: Duration,
 }
 
 /// A client address's allowance of failures, each counted on its own.
@@ -57,6 +76,7 @@ pub enum Allowance {
 #[derive(Clone)]
 pub struct RateLimitMetrics {
     pub app_limited: Counter,
+    pub internal_limited: Counter,
     pub client_refused: Counter,
     pub unavailable: Counter,
 }
@@ -90,36 +110,55 @@ impl RateLimits {
         }
     }
 
-    /// Counts one request of `app`; `Err(retry_after)` when it is over its quota.
-    pub async fn app_request(&self, app: AppId) -> Result<(), Duration> {
-        let Some(quota) = self.inner.settings.per_app else { return Ok(()) };
+    /// Counts one request of `app`: where it stands (`None` when the limit is off), or the
+    /// refusal when it is over its quota.
+    pub async fn app_request(&self, app: AppId) -> Result<Option<Standing>, Refusal> {
+        let Some(quota) = self.inner.settings.per_app else { return Ok(None) };
         let lease = self.inner.leases.of(app);
         let mut lease = lease.lock().await;
         let now = Instant::now();
+        let standing = |lease: &leases::Lease, now| {
+            let (remaining, reset_after) = lease.standing(now);
+            Some(Standing { quota, remaining, reset_after })
+        };
         if lease.take(now) {
-            return Ok(());
+            return Ok(standing(&lease, now));
         }
-        if let Some(wait) = lease.limited(now) {
+        if let Some(retry_after) = lease.limited(now) {
             self.inner.metrics.app_limited.increment(1);
-            return Err(wait);
+            return Err(Refusal { quota, retry_after });
         }
         let subject = format!("app:{app}");
         let batch = lease.next_batch(quota, now);
         let mut decision = self.inner.check(&subject, quota, batch).await;
         let mut granted = batch;
-        if batch > 1 && decision != Decision::Allowed {
+        if batch > 1 && !decision.is_allowed() {
             // Not a whole batch left: maybe one.
             (decision, granted) = (self.inner.check(&subject, quota, 1).await, 1);
         }
+        let now = Instant::now();
         match decision {
-            Decision::Allowed => {
-                lease.renew(granted, Instant::now());
-                Ok(())
+            Decision::Allowed { remaining, reset_after } => {
+                lease.renew(granted, now, remaining, reset_after);
+                Ok(standing(&lease, now))
             }
             Decision::Limited { retry_after } => {
-                lease.refused(Instant::now(), retry_after);
+                lease.refused(now, retry_after);
                 self.inner.metrics.app_limited.increment(1);
-                Err(retry_after)
+                Err(Refusal { quota, retry_after })
+            }
+        }
+    }
+
+    /// Counts one admin API request from `client` against the per-address limit of
+    /// /internal/* (one limiter call each: the admin API is not busy).
+    pub async fn internal_request(&self, client: Option<IpAddr>) -> Result<Option<Standing>, Refusal> {
+        let (Some(quota), Some(client)) = (self.inner.settings.internal_per_client, client) else { return Ok(None) };
+        match self.inner.check(&format!("internal:{}", network_of(client)), quota, 1).await {
+            Decision::Allowed { remaining, reset_after } => Ok(Some(Standing { quota, remaining, reset_after })),
+            Decision::Limited { retry_after } => {
+                self.inner.metrics.internal_limited.increment(1);
+                Err(Refusal { quota, retry_after })
             }
         }
     }
@@ -195,20 +234,21 @@ impl Inner {
         }
     }
 
-    /// The limiter's decision, or `Allowed` when it cannot be asked.
+    /// The limiter's decision, or an allowance of the whole burst when it cannot be asked.
     async fn check(&self, subject: &str, quota: Quota, cost: u32) -> Decision {
         let asked = tokio::time::timeout(LIMITER_PATIENCE, self.limiter.check(subject, quota, cost)).await;
+        let unknown = Decision::Allowed { remaining: quota.burst, reset_after: Duration::ZERO };
         match asked {
             Ok(Ok(decision)) => decision,
             Ok(Err(err)) => {
                 self.metrics.unavailable.increment(1);
                 tracing::warn!(error = format!("{err:#}"), "rate limiter unavailable; letting the request through");
-                Decision::Allowed
+                unknown
             }
             Err(_) => {
                 self.metrics.unavailable.increment(1);
                 tracing::warn!("rate limiter too slow; letting the request through");
-                Decision::Allowed
+                unknown
             }
         }
     }

@@ -16,7 +16,7 @@ use crate::infra::TestRedis;
 async fn allowed(limiter: &dyn RateLimiter, subject: &str, quota: Quota, n: usize) -> usize {
     let mut allowed = 0;
     for _ in 0..n {
-        if limiter.check(subject, quota, 1).await.unwrap() == Decision::Allowed {
+        if limiter.check(subject, quota, 1).await.unwrap().is_allowed() {
             allowed += 1;
         }
     }
@@ -32,12 +32,21 @@ async fn contract(here: Arc<dyn RateLimiter>, there: Arc<dyn RateLimiter>) {
         Decision::Limited { retry_after } => {
             assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(60), "{retry_after:?}");
         }
-        Decision::Allowed => panic!("over the burst"),
+        Decision::Allowed { .. } => panic!("over the burst"),
     }
     assert_eq!(allowed(here.as_ref(), "b", quota, 5).await, 3, "another subject has its own allowance");
-    assert_eq!(here.check("e", quota, 2).await.unwrap(), Decision::Allowed, "two at once");
+    assert!(here.check("e", quota, 2).await.unwrap().is_allowed(), "two at once");
     assert!(matches!(there.check("e", quota, 2).await.unwrap(), Decision::Limited { .. }), "two more: no");
     assert_eq!(allowed(there.as_ref(), "e", quota, 5).await, 1, "a refused pair takes nothing");
+    // What is left, for the RateLimit headers.
+    let left = |d: Decision| match d {
+        Decision::Allowed { remaining, reset_after } => (remaining, reset_after),
+        Decision::Limited { .. } => panic!("refused"),
+    };
+    let (remaining, reset_after) = left(here.check("f", quota, 1).await.unwrap());
+    assert_eq!(remaining, 2);
+    assert!(reset_after > Duration::from_secs(59) && reset_after <= Duration::from_secs(60), "{reset_after:?}");
+    assert_eq!(left(there.check("f", quota, 1).await.unwrap()).0, 1);
 }
 
 #[tokio::test]
@@ -66,5 +75,5 @@ async fn redis_limiter_honours_the_contract_across_instances() {
     let quota = Quota::per_minute(60, 1).unwrap();
     assert_eq!(allowed(&limiter, "d", quota, 3).await, 1);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(limiter.check("d", quota, 1).await.unwrap(), Decision::Allowed);
+    assert!(limiter.check("d", quota, 1).await.unwrap().is_allowed());
 }

@@ -1,5 +1,6 @@
 //! Regressions found by fault and fuzz testing: each test here failed before its fix.
 
+mod edge;
 mod faults;
 mod hostile_events;
 mod out_of_range;

@@ -35,8 +35,12 @@ fn shared_limiter() -> Arc<Counted> {
 }
 
 fn instance(limiter: Arc<Counted>, per_minute: u32, burst: u32) -> RateLimits {
-    let settings =
-        RateLimitSettings { per_app: Quota::per_minute(per_minute, burst), auth_failures: None, oauth_failures: None };
+    let settings = RateLimitSettings {
+        per_app: Quota::per_minute(per_minute, burst),
+        auth_failures: None,
+        oauth_failures: None,
+        internal_per_client: None,
+    };
     RateLimits::new(limiter, settings, rate_limit_metrics(&Metrics::new()))
 }
 
@@ -84,7 +88,7 @@ async fn a_quiet_app_is_counted_one_by_one() {
         .collect();
     assert_eq!(results.iter().filter(|ok| **ok).count(), 3);
     match limits.app_request(app).await {
-        Err(retry_after) => assert!(retry_after.as_secs() <= 60, "{retry_after:?}"),
-        Ok(()) => panic!("over the burst"),
+        Err(refusal) => assert!(refusal.retry_after.as_secs() <= 60, "{refusal:?}"),
+        Ok(_) => panic!("over the burst"),
     }
 }

@@ -18,7 +18,7 @@ pub const API_KEY_HEADER: &str = "x-app-api-key";
 #[handler]
 pub async fn require_api_key(req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
     let presented = req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
-    let result = authenticate(AppState::from_depot(depot), req, presented).await;
+    let result = authenticate(AppState::from_depot(depot), req, res, presented).await;
     match result {
         Ok(principal) => {
             tracing::Span::current().record("app_id", tracing::field::display(principal.app_id));
@@ -35,12 +35,13 @@ pub async fn require_api_key(req: &mut Request, depot: &mut Depot, res: &mut Res
 pub async fn authenticate(
     state: &AppState,
     req: &Request,
+    res: &mut Response,
     presented: Option<&str>,
 ) -> Result<Arc<Principal>, ApiError> {
     let client = limits::admit_client(state, req)?;
     match state.authenticator.authenticate(presented).await {
         Ok(principal) => {
-            limits::app_request(state, principal.app_id).await?;
+            limits::app_request(state, res, principal.app_id).await?;
             Ok(principal)
         }
         // A guess: garbage, or a key that never matched. A revoked or expired key is a real

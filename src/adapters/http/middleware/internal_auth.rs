@@ -2,7 +2,9 @@
 //! malformed header is 401, a wrong token 403 (the old server's contract). Both sides are
 //! hashed to fixed-length digests and compared in constant time, so neither the content
 //! nor the length of the secret leaks through timing. The token is never logged. A wrong
-//! token counts against the client's allowance of wrong credentials (then 429).
+//! token counts against the client's allowance of wrong credentials (then 429); every
+//! admitted request counts against the per-address admin limit (the old server's 100 a
+//! minute on /internal/*), with the RateLimit headers.
 
 use salvo::http::header::AUTHORIZATION;
 use salvo::prelude::*;
@@ -54,7 +56,8 @@ impl Handler for InternalAuth {
         let checked = match limits::admit_client(&state, req) {
             Ok(client) => match self.check(req) {
                 Err(err @ ApiError::Forbidden { .. }) => Err(limits::wrong_credentials(&state, client, err).await),
-                other => other,
+                Ok(()) => limits::internal_request(&state, res, client).await,
+                Err(err) => Err(err),
             },
             Err(refused) => Err(refused),
         };

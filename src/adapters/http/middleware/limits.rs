@@ -4,14 +4,17 @@
 //! against its app.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use salvo::Request;
+use salvo::http::HeaderValue;
+use salvo::{Request, Response};
 
 use super::client_ip::client_ip;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
-use crate::app::rate_limits::Allowance;
+use crate::app::rate_limits::{Allowance, Refusal, Standing};
 use crate::domain::app::AppId;
+use crate::domain::rate_limit::Quota;
 
 /// The client's address, or 429 if it is refused.
 pub fn admit_client(state: &AppState, req: &Request) -> Result<Option<IpAddr>, ApiError> {
@@ -30,9 +33,50 @@ pub async fn wrong_credentials(state: &AppState, client: Option<IpAddr>, err: Ap
     }
 }
 
-/// Counts a request of `app`; 429 when it is over its quota.
-pub async fn app_request(state: &AppState, app: AppId) -> Result<(), ApiError> {
-    state.rate_limits.app_request(app).await.map_err(ApiError::TooManyRequests)
+/// Counts a request of `app`, with the RateLimit headers on `res`; 429 when it is over its
+/// quota.
+pub async fn app_request(state: &AppState, res: &mut Response, app: AppId) -> Result<(), ApiError> {
+    answer(res, state.rate_limits.app_request(app).await)
+}
+
+/// Counts an admin API request of the client, with the RateLimit headers; 429 over it.
+pub async fn internal_request(state: &AppState, res: &mut Response, client: Option<IpAddr>) -> Result<(), ApiError> {
+    answer(res, state.rate_limits.internal_request(client).await)
+}
+
+/// The RateLimit headers of a limit's answer, and the error when it refused.
+fn answer(res: &mut Response, checked: Result<Option<Standing>, Refusal>) -> Result<(), ApiError> {
+    match checked {
+        Ok(None) => Ok(()),
+        Ok(Some(standing)) => {
+            rate_limit_headers(res, standing.quota, standing.remaining, standing.reset_after);
+            Ok(())
+        }
+        Err(refusal) => {
+            rate_limit_headers(res, refusal.quota, 0, refusal.retry_after);
+            Err(ApiError::TooManyRequests(refusal.retry_after))
+        }
+    }
+}
+
+/// The headers the old server's clients read (`RateLimit-Limit`, `-Remaining`, `-Reset`, as
+/// express-rate-limit sends them) and the IETF draft's `RateLimit-Policy` and `RateLimit`.
+/// The limit is per minute; `remaining` is what may be sent at once now (an estimate across
+/// instances), `reset` the seconds until the whole burst is back.
+fn rate_limit_headers(res: &mut Response, quota: Quota, remaining: u32, reset: Duration) {
+    let limit = quota.per(Duration::from_secs(60));
+    let reset = reset.as_secs() + u64::from(reset.subsec_nanos() > 0);
+    let headers = res.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("ratelimit-limit", limit.to_string());
+    set("ratelimit-remaining", remaining.to_string());
+    set("ratelimit-reset", reset.to_string());
+    set("ratelimit-policy", format!("{limit};w=60;burst={}", quota.burst));
+    set("ratelimit", format!("limit={limit}, remaining={remaining}, reset={reset}"));
 }
 
 /// The client's address, or 429 if it made too many failed attempts on the connect flow.

@@ -51,7 +51,7 @@ impl From<AuditEvent> for AuditEventResponse {
 pub async fn key_audit(req: &mut Request, depot: &mut Depot) -> Result<Json<AuditPage>, ApiError> {
     let app_id = extract::app_id(req)?;
     let limit = extract::page_limit(req)?;
-    let before = match extract::cursor_param(req) {
+    let before = match extract::cursor_param(req)? {
         Some(raw) => Some(cursor::part::<i64>(&cursor::decode(&raw, 1)?[0])?),
         None => None,
     };

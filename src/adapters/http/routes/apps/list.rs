@@ -41,8 +41,7 @@ fn decode(raw: &str) -> Result<AppCursor, ApiError> {
 pub async fn list_apps(req: &mut Request, depot: &mut Depot) -> Result<Json<AppList>, ApiError> {
     let limit = PageLimit::new(extract::query_i64(req, "limit")?)
         .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))?;
-    let after =
-        extract::query(req, "cursor", |raw| Ok::<_, String>(raw.to_owned()))?.map(|c| decode(&c)).transpose()?;
+    let after = extract::cursor_param(req)?.map(|c| decode(&c)).transpose()?;
     let page = AppState::from_depot(depot).apps.list(limit, after).await?;
     let next_cursor = if page.has_more { page.items.last().map(|a| encode(a.into())) } else { None };
     Ok(Json(AppList { apps: page.items.into_iter().map(AppResponse::from).collect(), next_cursor }))

@@ -57,7 +57,7 @@ pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<Json<Cal
         until: extract::query_time(req, "until")?,
     };
     let limit = extract::page_limit(req)?;
-    let after = extract::cursor_param(req).map(|c| decode(&c)).transpose()?;
+    let after = extract::cursor_param(req)?.map(|c| decode(&c)).transpose()?;
     let app_id = principal(depot).app_id;
     let page = AppState::from_depot(depot).queries.calls(app_id, query, limit, after).await?;
     let next_cursor = if page.has_more {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{COOKIE_PATH, SESSION_COOKIE};
 use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract;
 use crate::adapters::http::middleware::limits;
 use crate::adapters::http::state::AppState;
 use crate::app::dialpad::{CallbackError, CallbackParams, Connected};
@@ -79,9 +80,9 @@ pub async fn dialpad_callback(
             .build(),
     );
     let params = CallbackParams {
-        code: req.query::<String>("code"),
-        state: req.query::<String>("state"),
-        error: req.query::<String>("error"),
+        code: extract::query_text(req, "code")?,
+        state: extract::query_text(req, "state")?,
+        error: extract::query_text(req, "error")?,
     };
     let wants_json = req.accept().iter().any(|mime| mime.subtype() == salvo::http::mime::JSON);
     match state.dialpad.finish(cookie.as_deref(), params, client).await {

@@ -34,7 +34,7 @@ pub async fn start_dialpad_connect(
     let started = async {
         let app_id = extract::query(req, "app_id", |raw| raw.parse::<AppId>())?
             .ok_or_else(|| ApiError::bad_request("Query parameter app_id is required."))?;
-        let ticket = extract::query(req, "ticket", |raw| Ok::<_, String>(raw.to_owned()))?;
+        let ticket = extract::query_text(req, "ticket")?;
         state.dialpad.start(app_id, ticket.as_deref()).await.map_err(ApiError::from)
     }
     .await;

@@ -37,9 +37,12 @@ use crate::domain::user_mapping::AppUserId;
 pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -> Result<(), ApiError> {
     let state = AppState::from_depot(depot).clone();
     check_origin(req, state.allowed_origins.as_deref())?;
-    let grant = authenticate(req, &state).await?;
+    let grant = authenticate(req, res, &state).await?;
     let app_id = grant.app_id;
-    let since = extract::query_i64(req, "since")?;
+    let since = extract::query(req, "since", |raw| match raw.parse::<i64>() {
+        Ok(seq) if seq >= 0 => Ok(seq),
+        _ => Err("must be a sequence number (0 or more)"),
+    })?;
     let mut filter = StreamFilter::default();
     if let Some(types) = extract::query(req, "types", |raw| StreamFilter::default().with_types(raw))? {
         filter = types;
@@ -75,10 +78,10 @@ fn check_origin(req: &Request, allowed: Option<&[String]>) -> Result<(), ApiErro
     }
 }
 
-async fn authenticate(req: &Request, state: &AppState) -> Result<Grant, ApiError> {
-    if let Some(ticket) = req.queries().get("ticket").filter(|t| !t.is_empty()) {
+async fn authenticate(req: &Request, res: &mut Response, state: &AppState) -> Result<Grant, ApiError> {
+    if let Some(ticket) = extract::query_text(req, "ticket")? {
         let client = limits::admit_client(state, req)?;
-        let grant = match state.realtime.admit_ticket(ticket).await {
+        let grant = match state.realtime.admit_ticket(&ticket).await {
             Ok(grant) => grant,
             Err(AdmitError::InvalidTicket) => {
                 let invalid = ApiError::Unauthorized {
@@ -97,16 +100,12 @@ async fn authenticate(req: &Request, state: &AppState) -> Result<Grant, ApiError
             Err(AdmitError::Ended(Ending::AppInactive)) => return Err(AppLookupError::Inactive.into()),
             Err(AdmitError::Store(err)) => return Err(err.into()),
         };
-        limits::app_request(state, grant.app_id).await?;
+        limits::app_request(state, res, grant.app_id).await?;
         return Ok(grant);
     }
-    let key = req
-        .queries()
-        .get("api_key")
-        .map(String::as_str)
-        .filter(|k| !k.is_empty())
-        .or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
+    let query_key = extract::query_text(req, "api_key")?;
+    let key = query_key.as_deref().or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
     let mark = state.realtime.credentials.mark();
-    let principal = api_key_auth::authenticate(state, req, key).await?;
+    let principal = api_key_auth::authenticate(state, req, res, key).await?;
     Ok(Grant::authenticated(mark, &principal))
 }

@@ -30,7 +30,7 @@ pub struct MappingList {
 pub async fn list_mappings(req: &mut Request, depot: &mut Depot) -> Result<Json<MappingList>, ApiError> {
     let app_id = extract::app_id(req)?;
     let limit = extract::page_limit(req)?;
-    let after = match extract::cursor_param(req) {
+    let after = match extract::cursor_param(req)? {
         Some(raw) => Some(cursor::part::<DialpadUserId>(&cursor::decode(&raw, 1)?[0])?),
         None => None,
     };

@@ -3,7 +3,6 @@
 //! 200 `{"status":"duplicate"}` for a repeat, 401 for a missing or bad signature, 413 over
 //! the size limit, 503 when storage is unavailable (Dialpad retries a 5xx, never a 4xx).
 
-use salvo::http::ParseError;
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,13 +22,8 @@ pub struct WebhookAck {
 }
 
 async fn body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
-    match req.payload_with_max_size(max).await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(ParseError::PayloadTooLarge) => {
-            Err(ApiError::PayloadTooLarge(format!("Webhook bodies are limited to {max} bytes.")))
-        }
-        Err(_) => Err(ApiError::bad_request("The request body could not be read.")),
-    }
+    let too_large = format!("Webhook bodies are limited to {max} bytes.");
+    extract::body_bytes(req, max, &too_large).await.map(<[u8]>::to_vec)
 }
 
 fn signature(req: &Request) -> Option<String> {

@@ -38,7 +38,7 @@ pub struct UnroutedPage {
 )]
 pub async fn list_unrouted(req: &mut Request, depot: &mut Depot) -> Result<Json<UnroutedPage>, ApiError> {
     let limit = extract::page_limit(req)?;
-    let before = match extract::cursor_param(req) {
+    let before = match extract::cursor_param(req)? {
         Some(raw) => Some(cursor::part::<i64>(&cursor::decode(&raw, 1)?[0])?),
         None => None,
     };
