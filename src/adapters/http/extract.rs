@@ -44,13 +44,21 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
     if bytes.is_empty() {
         return Err(ApiError::bad_request("A JSON body is required."));
     }
+    // Derived deserializers also take an array for a struct (fields by position).
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::bad_request("The body must be a JSON object."));
+    }
     serde_json::from_slice(bytes).map_err(|err| ApiError::bad_request(format!("Invalid JSON body: {err}.")))
 }
 
-/// Like [`json_body`], but an empty body means `T::default()`.
+/// Like [`json_body`], but an empty body (or a JSON `null`) means `T::default()`.
 pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request) -> Result<T, ApiError> {
-    let empty = req.payload_with_max_size(MAX_JSON_BODY).await.map(|b| b.is_empty()).unwrap_or(false);
-    if empty { Ok(T::default()) } else { json_body(req).await }
+    let absent = req
+        .payload_with_max_size(MAX_JSON_BODY)
+        .await
+        .map(|b| b.is_empty() || b.trim_ascii() == b"null")
+        .unwrap_or(false);
+    if absent { Ok(T::default()) } else { json_body(req).await }
 }
 
 /// The `app_id` path parameter; malformed is 400.
@@ -67,8 +75,9 @@ where
     raw.parse().map_err(|err| ApiError::bad_request(format!("Path parameter {name}: {err}.")))
 }
 
-/// An optional query parameter parsed with `parse`; present but invalid, or given more than
-/// once (`limit=50&limit=500`: which one was meant?), is 400.
+/// An optional query parameter parsed with `parse`; present but invalid (an empty value
+/// included: `limit=` is not a page size), or given more than once (`limit=50&limit=500`:
+/// which one was meant?), is 400.
 pub fn query<T, E: std::fmt::Display>(
     req: &Request,
     name: &str,
@@ -78,7 +87,7 @@ pub fn query<T, E: std::fmt::Display>(
         return Err(ApiError::bad_request(format!("Query parameter {name}: given more than once.")));
     }
     match req.queries().get(name).map(String::as_str) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(raw) => {
             parse(raw).map(Some).map_err(|err| ApiError::bad_request(format!("Query parameter {name}: {err}.")))
         }
@@ -111,14 +120,14 @@ pub fn page_limit(req: &Request) -> Result<crate::domain::pagination::PageLimit,
         .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))
 }
 
-/// The raw `cursor` query parameter, if any.
+/// The raw `cursor` query parameter, if any (`cursor=` is the first page).
 pub fn cursor_param(req: &Request) -> Result<Option<String>, ApiError> {
-    query(req, "cursor", |raw| Ok::<_, std::convert::Infallible>(raw.to_owned()))
+    query_text(req, "cursor")
 }
 
-/// An optional text query parameter, as given.
+/// An optional text query parameter, as given; an empty value is absent.
 pub fn query_text(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    query(req, name, |raw| Ok::<_, std::convert::Infallible>(raw.to_owned()))
+    Ok(query(req, name, |raw| Ok::<_, std::convert::Infallible>(raw.to_owned()))?.filter(|v| !v.is_empty()))
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit null

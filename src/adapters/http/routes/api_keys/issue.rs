@@ -19,6 +19,7 @@ const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
 pub struct IssueKeyRequest {
     /// Seconds the previous key stays valid after a rotation (0 to 2592000; default 0: it
     /// stops working at once).
+    #[salvo(schema(minimum = 0, maximum = 2592000))]
     grace_seconds: Option<i64>,
 }
 
@@ -37,8 +38,8 @@ pub struct IssuedKeyResponse {
 /// Generate the app's first API key, or rotate it.
 #[endpoint(
     tags("api keys"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
-    request_body(content = IssueKeyRequest, description = "Optional"),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
+    request_body(content = Option<IssueKeyRequest>, description = "Optional"),
     status_codes(201, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn issue_key(req: &mut Request, depot: &mut Depot) -> Result<ShownOnce<IssuedKeyResponse>, ApiError> {

@@ -10,7 +10,7 @@ use crate::adapters::http::state::AppState;
 /// Revoke the app's API key; it stops working on every instance at once.
 #[endpoint(
     tags("api keys"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(204, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn revoke_key(req: &mut Request, depot: &mut Depot) -> Result<NoContent, ApiError> {

@@ -24,7 +24,7 @@ pub struct KeyStatusResponse {
 /// The app's API key status (never the key or its hash).
 #[endpoint(
     tags("api keys"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn key_status(req: &mut Request, depot: &mut Depot) -> Result<Json<KeyStatusResponse>, ApiError> {

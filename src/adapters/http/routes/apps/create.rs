@@ -15,6 +15,11 @@ use crate::domain::app::AppName;
 #[serde(deny_unknown_fields)]
 pub struct CreateAppRequest {
     /// 1 to 100 characters, no control characters; surrounding spaces are trimmed.
+    #[salvo(schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    ))]
     name: String,
 }
 

@@ -10,7 +10,7 @@ use crate::adapters::http::state::AppState;
 /// Get an app.
 #[endpoint(
     tags("apps"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn get_app(req: &mut Request, depot: &mut Depot) -> Result<Json<AppResponse>, ApiError> {

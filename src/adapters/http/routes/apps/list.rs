@@ -33,7 +33,7 @@ fn decode(raw: &str) -> Result<AppCursor, ApiError> {
 #[endpoint(
     tags("apps"),
     parameters(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     status_codes(200, 400, 401, 403, 429, 503)

@@ -12,8 +12,14 @@ use crate::domain::app::{AppName, AppPatch};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[salvo(schema(min_properties = 1))]
 pub struct UpdateAppRequest {
     /// New name (1 to 100 characters).
+    #[salvo(schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    ))]
     name: Option<String>,
     /// false deactivates the app: its keys, webhooks and streams answer 403.
     is_active: Option<bool>,
@@ -39,7 +45,7 @@ impl TryFrom<UpdateAppRequest> for AppPatch {
 /// Update an app's name or active flag.
 #[endpoint(
     tags("apps"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     request_body = UpdateAppRequest,
     status_codes(200, 400, 401, 403, 404, 413, 415, 429, 503)
 )]

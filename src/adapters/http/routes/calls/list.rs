@@ -38,19 +38,21 @@ pub(crate) fn direction(raw: &str) -> Result<Direction, &'static str> {
 #[endpoint(
     tags("app api"),
     parameters(
-        ("state" = Option<String>, Query, description = "Only calls in this state (e.g. connected, hangup)"),
-        ("direction" = Option<String>, Query, description = "inbound or outbound"),
-        ("user" = Option<String>, Query, description = "Only this app user's calls (through user mappings)"),
+        ("state" = Option<String>, Query, min_length = 1, description = "Only calls in this state (e.g. connected, hangup)"),
+        ("direction" = Option<String>, Query, pattern = "^(inbound|outbound)$", description = "inbound or outbound"),
+        ("user" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Only this app user's calls (through user mappings)"),
         ("since" = Option<String>, Query, description = "Started at or after (RFC 3339 or epoch ms)"),
         ("until" = Option<String>, Query, description = "Started before (RFC 3339 or epoch ms)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     status_codes(200, 400, 401, 403, 429, 503)
 )]
 pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<Json<CallList>, ApiError> {
     let query = CallQuery {
-        state: extract::query(req, "state", |s| Ok::<_, String>(CallState::parse(s)))?,
+        state: extract::query(req, "state", |s| {
+            if s.is_empty() { Err("must be a call state") } else { Ok(CallState::parse(s)) }
+        })?,
         direction: extract::query(req, "direction", direction)?,
         user: extract::query(req, "user", AppUserId::parse)?,
         since: extract::query_time(req, "since")?,

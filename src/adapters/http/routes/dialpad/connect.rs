@@ -19,7 +19,7 @@ use crate::domain::app::AppId;
 #[endpoint(
     tags("dialpad"),
     parameters(
-        ("app_id" = String, Query, description = "The app's UUID"),
+        ("app_id" = uuid::Uuid, Query, description = "The app's UUID"),
         ("ticket" = String, Query, description = "The connect link's one-time ticket"),
     ),
     status_codes(302, 400, 401, 403, 404, 429, 503)

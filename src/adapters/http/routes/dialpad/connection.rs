@@ -28,7 +28,7 @@ pub struct ConnectionResponse {
 /// The app's Dialpad connection (status, who connected, token expiry; never a token).
 #[endpoint(
     tags("dialpad"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn dialpad_connection(req: &mut Request, depot: &mut Depot) -> Result<Json<ConnectionResponse>, ApiError> {

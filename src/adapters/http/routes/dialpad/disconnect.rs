@@ -25,7 +25,7 @@ pub struct DisconnectResponse {
 /// Disconnect the app's Dialpad account: revoke its tokens at Dialpad, then forget them.
 #[endpoint(
     tags("dialpad"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn disconnect_dialpad(req: &mut Request, depot: &mut Depot) -> Result<Json<DisconnectResponse>, ApiError> {

@@ -36,7 +36,7 @@ async fn link(depot: &Depot, app_id: AppId) -> Result<ShownOnce<ConnectLinkRespo
 /// A one-time link that connects this app's Dialpad account (admin).
 #[endpoint(
     tags("dialpad"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(201, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn create_connect_link(

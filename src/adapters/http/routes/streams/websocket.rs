@@ -28,9 +28,9 @@ use crate::domain::user_mapping::AppUserId;
     parameters(
         ("api_key" = Option<String>, Query, description = "The app's API key (or use ticket, or the x-app-api-key header)"),
         ("ticket" = Option<String>, Query, description = "A one-time ticket from POST /api/ws-ticket"),
-        ("since" = Option<i64>, Query, description = "Last sequence number seen: replay everything after it"),
-        ("types" = Option<String>, Query, description = "Comma-separated event types or families (call, call.ringing, sms...)"),
-        ("user" = Option<String>, Query, description = "Only this app user's events (through user mappings)"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Last sequence number seen: replay everything after it"),
+        ("types" = Option<String>, Query, min_length = 1, description = "Comma-separated event types or families (call, call.ringing, sms...)"),
+        ("user" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Only this app user's events (through user mappings)"),
     ),
     status_codes(101, 400, 401, 403, 429, 503)
 )]

@@ -17,11 +17,14 @@ use crate::domain::user_mapping::{AppUserId, DialpadUserId, optional_text};
 #[serde(deny_unknown_fields)]
 pub struct CreateMappingRequest {
     /// The Dialpad user id: a positive integer (a string of digits is accepted).
-    #[salvo(schema(value_type = i64))]
+    #[salvo(schema(value_type = i64, minimum = 1))]
     dialpad_user_id: Value,
     /// The app's own id for this user (1 to 255 characters).
+    #[salvo(schema(min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     app_user_id: String,
+    #[salvo(schema(max_length = 320, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     email: Option<String>,
+    #[salvo(schema(max_length = 320, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     display_name: Option<String>,
 }
 
@@ -42,7 +45,7 @@ impl TryFrom<CreateMappingRequest> for NewMapping {
 /// Map a Dialpad user to one of the app's users (409 if already mapped).
 #[endpoint(
     tags("user mappings"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     request_body = CreateMappingRequest,
     status_codes(201, 400, 401, 403, 404, 409, 413, 415, 429, 503)
 )]

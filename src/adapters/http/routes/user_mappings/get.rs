@@ -11,8 +11,8 @@ use crate::adapters::http::state::AppState;
 #[endpoint(
     tags("user mappings"),
     parameters(
-        ("app_id" = String, Path, description = "The app's UUID"),
-        ("dialpad_user_id" = i64, Path, description = "The Dialpad user id"),
+        ("app_id" = uuid::Uuid, Path, description = "The app's UUID"),
+        ("dialpad_user_id" = i64, Path, minimum = 1, description = "The Dialpad user id"),
     ),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]

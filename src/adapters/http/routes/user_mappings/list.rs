@@ -21,8 +21,8 @@ pub struct MappingList {
 #[endpoint(
     tags("user mappings"),
     parameters(
-        ("app_id" = String, Path, description = "The app's UUID"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("app_id" = uuid::Uuid, Path, description = "The app's UUID"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     status_codes(200, 400, 401, 403, 404, 429, 503)

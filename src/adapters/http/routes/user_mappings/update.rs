@@ -12,13 +12,17 @@ use crate::domain::user_mapping::{AppUserId, UserMappingPatch, optional_text};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[salvo(schema(min_properties = 1))]
 pub struct UpdateMappingRequest {
+    #[salvo(schema(min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     app_user_id: Option<String>,
     /// null clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[salvo(schema(max_length = 320, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     email: Option<Option<String>>,
     /// null clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[salvo(schema(max_length = 320, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     display_name: Option<Option<String>>,
 }
 
@@ -46,8 +50,8 @@ impl TryFrom<UpdateMappingRequest> for UserMappingPatch {
 #[endpoint(
     tags("user mappings"),
     parameters(
-        ("app_id" = String, Path, description = "The app's UUID"),
-        ("dialpad_user_id" = i64, Path, description = "The Dialpad user id"),
+        ("app_id" = uuid::Uuid, Path, description = "The app's UUID"),
+        ("dialpad_user_id" = i64, Path, minimum = 1, description = "The Dialpad user id"),
     ),
     request_body = UpdateMappingRequest,
     status_codes(200, 400, 401, 403, 404, 413, 415, 429, 503)

@@ -12,7 +12,7 @@ use crate::adapters::http::state::AppState;
 /// One of the app's voicemails.
 #[endpoint(
     tags("app api"),
-    parameters(("id" = String, Path, description = "The voicemail's UUID")),
+    parameters(("id" = uuid::Uuid, Path, description = "The voicemail's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn get_voicemail(req: &mut Request, depot: &mut Depot) -> Result<Json<VoicemailResponse>, ApiError> {

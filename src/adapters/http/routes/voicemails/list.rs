@@ -30,10 +30,10 @@ fn decode(raw: &str) -> Result<VoicemailCursor, ApiError> {
 #[endpoint(
     tags("app api"),
     parameters(
-        ("user" = Option<String>, Query, description = "Only this app user's voicemails (through user mappings)"),
+        ("user" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Only this app user's voicemails (through user mappings)"),
         ("since" = Option<String>, Query, description = "Left at or after (RFC 3339 or epoch ms)"),
         ("until" = Option<String>, Query, description = "Left before (RFC 3339 or epoch ms)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     status_codes(200, 400, 401, 403, 429, 503)

@@ -41,7 +41,7 @@ fn ack(outcome: IngestOutcome) -> Json<WebhookAck> {
 /// Receive a Dialpad webhook for one app (signed with one of the app's webhook secrets).
 #[endpoint(
     tags("webhooks"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     request_body(content = String, content_type = "application/jwt", description = "A compact JWS signed HS256 (what Dialpad sends), or JSON with x-dialpad-signature"),
     status_codes(200, 400, 401, 403, 404, 413, 503)
 )]

@@ -19,6 +19,7 @@ const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 3600;
 pub struct RotateSecretRequest {
     /// Seconds the previous secrets stay valid (0 to 2592000; default 86400), so Dialpad's
     /// subscription can be updated without losing events.
+    #[salvo(schema(minimum = 0, maximum = 2592000))]
     previous_valid_seconds: Option<i64>,
 }
 
@@ -53,8 +54,8 @@ pub struct SecretList {
 /// Generate the app's webhook secret, or rotate it (the previous ones stay valid for a while).
 #[endpoint(
     tags("webhooks"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
-    request_body(content = RotateSecretRequest, description = "Optional"),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
+    request_body(content = Option<RotateSecretRequest>, description = "Optional"),
     status_codes(201, 400, 401, 403, 404, 413, 415, 429, 503)
 )]
 pub async fn issue_webhook_secret(
@@ -85,7 +86,7 @@ pub async fn issue_webhook_secret(
 /// The app's webhook secrets (hints only), newest first.
 #[endpoint(
     tags("webhooks"),
-    parameters(("app_id" = String, Path, description = "The app's UUID")),
+    parameters(("app_id" = uuid::Uuid, Path, description = "The app's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn list_webhook_secrets(req: &mut Request, depot: &mut Depot) -> Result<Json<SecretList>, ApiError> {

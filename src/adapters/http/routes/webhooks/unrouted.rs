@@ -31,7 +31,7 @@ pub struct UnroutedPage {
 #[endpoint(
     tags("webhooks"),
     parameters(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     status_codes(200, 400, 401, 403, 429, 503)
