@@ -81,9 +81,9 @@ impl Backends {
         self
     }
 
-    /// Replaces the cross-instance ports with Redis adapters.
+    /// Replaces the cross-instance ports with Redis adapters (connected or not yet).
     pub async fn with_redis(mut self, redis: RedisClients) -> anyhow::Result<Self> {
-        self.key_invalidation = Arc::new(RedisKeyInvalidation::start(redis.clone()).await?);
+        self.key_invalidation = Arc::new(RedisKeyInvalidation::start(redis.clone()).await);
         self.event_bus = Arc::new(RedisEventBus::new(redis.clone()));
         self.sessions = Arc::new(RedisSessionStore::new(redis.clone()));
         self.rate_limiter = Arc::new(RedisRateLimiter::new(redis.clone()));
@@ -106,7 +106,7 @@ impl Backends {
             None => tracing::warn!("no database configured: storing everything in memory (lost on restart)"),
         }
         if let Some(redis) = &config.redis {
-            backends = backends.with_redis(connect_redis(redis).await?).await?;
+            backends = backends.with_redis(start_redis(redis).await?).await?;
         }
         Ok(backends)
     }
@@ -144,6 +144,23 @@ pub async fn connect_postgres(database: &DatabaseConfig) -> anyhow::Result<PgPoo
     postgres::connect(options, database.max_connections, Duration::from_secs(5))
         .await
         .with_context(|| format!("cannot connect to PostgreSQL at {described}"))
+}
+
+/// How long `serve` waits for Redis before starting without it.
+const REDIS_PATIENCE: Duration = Duration::from_secs(3);
+
+/// Starts the Redis clients for `serve`: connected if Redis answers within a few seconds,
+/// else connecting in the background while the instance runs degraded (said once, here).
+pub async fn start_redis(redis: &RedisConfig) -> anyhow::Result<RedisClients> {
+    let (clients, connected) = RedisClients::start(redis.url.expose_secret(), &redis.key_prefix, REDIS_PATIENCE)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot use REDIS_URL: {}", err.details()))?;
+    if !connected {
+        tracing::warn!(
+            "Redis is unreachable: starting without it and connecting in the background; until it answers, webhooks and the API work (rate limits are not enforced) while stream tickets, new live streams and Dialpad connects are refused with 503"
+        );
+    }
+    Ok(clients)
 }
 
 /// Connects the Redis clients. The error never contains the URL (it may hold a password).

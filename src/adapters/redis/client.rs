@@ -1,4 +1,8 @@
-//! Connecting: the command pool and the subscriber, configured once.
+//! Connecting: the command pool and the subscriber, configured once. [`RedisClients::connect`]
+//! insists on a connection (`cti-server check`, tests); [`RedisClients::start`] does not:
+//! Redis holds nothing that is not also in PostgreSQL or short-lived, so an instance starts
+//! while Redis is down, runs degraded, and the clients keep connecting in the background
+//! (forever, with backoff), picking Redis up when it comes.
 
 use std::time::Duration;
 
@@ -22,7 +26,9 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn builder(url: &str) -> Result<Builder, Error> {
-    let config = Config::from_url(url)?;
+    let mut config = Config::from_url(url)?;
+    // A first connection that fails is retried under the reconnect policy, like any other.
+    config.fail_fast = false;
     let mut builder = Builder::from_config(config);
     builder
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
@@ -41,25 +47,39 @@ fn builder(url: &str) -> Result<Builder, Error> {
 }
 
 impl RedisClients {
-    /// Connects the pool and the subscriber. Fails if Redis does not answer within
-    /// `CONNECT_TIMEOUT` (the reconnect policy would otherwise retry forever); once
-    /// connected, the clients reconnect on their own.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+    /// Starts the pool and the subscriber connecting, and waits up to `patience` for them:
+    /// the clients and whether they connected. Not connected yet, they go on trying in the
+    /// background; commands meanwhile fail after their timeout, as during any outage.
+    pub async fn start(url: &str, prefix: &str, patience: Duration) -> Result<(Self, bool), Error> {
         let builder = builder(url)?;
         let pool = builder.build_pool(POOL_SIZE)?;
         let subscriber = builder.build_subscriber_client()?;
-        let connecting = async {
-            pool.init().await?;
-            RedisPubSub::start(subscriber).await
-        };
-        match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-            Ok(Ok(pubsub)) => Ok(Self { pool, pubsub, prefix: prefix.to_owned() }),
-            Ok(Err(err)) => Err(err),
-            Err(_) => {
-                let _ = pool.quit().await;
-                Err(Error::new(ErrorKind::Timeout, format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))
-            }
+        pool.connect_pool();
+        let pubsub = RedisPubSub::start(subscriber);
+        let connected = tokio::time::timeout(patience, async {
+            pool.wait_for_connect().await?;
+            pubsub.wait_for_connect().await
+        })
+        .await
+        .is_ok_and(|connected| connected.is_ok());
+        Ok((Self { pool, pubsub, prefix: prefix.to_owned() }, connected))
+    }
+
+    /// Connects the pool and the subscriber, or fails if Redis does not answer within
+    /// `CONNECT_TIMEOUT`; once connected, the clients reconnect on their own.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+        let (clients, connected) = Self::start(url, prefix, CONNECT_TIMEOUT).await?;
+        if connected {
+            Ok(clients)
+        } else {
+            clients.quit().await;
+            Err(Error::new(ErrorKind::Timeout, format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))
         }
+    }
+
+    /// Whether the command pool is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.pool.is_connected()
     }
 
     /// `prefix` + `name`: every key and channel of this deployment.
@@ -90,6 +110,7 @@ impl HealthProbe for RedisHealthProbe {
     }
 
     async fn check(&self) -> Result<(), anyhow::Error> {
+        anyhow::ensure!(self.0.is_connected(), "not connected (reconnecting in the background)");
         let _: String = self.0.ping(None).await?;
         Ok(())
     }

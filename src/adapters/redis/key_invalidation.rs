@@ -21,10 +21,13 @@ pub struct RedisKeyInvalidation {
 }
 
 impl RedisKeyInvalidation {
-    pub async fn start(clients: RedisClients) -> Result<Self, Error> {
+    /// Listens on the invalidation channel, now or as soon as Redis is reachable (until
+    /// then no notice can be published either, and the connection makes every cached key
+    /// stale anyway).
+    pub async fn start(clients: RedisClients) -> Self {
         let channel = clients.name("api-keys:invalidate");
-        let deliveries = clients.pubsub.listen(&channel).await?;
-        Ok(Self { clients, channel, deliveries })
+        let deliveries = clients.pubsub.listen_when_connected(&channel).await;
+        Self { clients, channel, deliveries }
     }
 }
 

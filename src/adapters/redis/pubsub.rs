@@ -3,7 +3,9 @@
 //! is every listener told `Resubscribed`: whatever was published while disconnected is lost,
 //! and each listener knows to recover it some other way. A listener gets its receiver only
 //! once the channel's SUBSCRIBE succeeded; a failed one is tried again by the next listener
-//! (fred restores after a reconnect only the subscriptions that succeeded).
+//! (fred restores after a reconnect only the subscriptions that succeeded). A listener may
+//! also register before Redis is reachable (`Subscribe::WhenConnected`): its channel is
+//! subscribed on every connection, the first one included.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -41,12 +43,42 @@ pub struct RedisPubSub {
 }
 
 impl RedisPubSub {
-    /// Connects the subscriber and starts routing its messages.
-    pub async fn start(subscriber: SubscriberClient) -> Result<Self, Error> {
-        subscriber.init().await?;
+    /// Starts the subscriber connecting (and reconnecting, forever) and routing its messages.
+    pub fn start(subscriber: SubscriberClient) -> Self {
         let routes: Routes = Arc::default();
+        // Subscribed to before connecting: the first connection is announced too.
         let dispatcher = tokio::spawn(dispatch(subscriber.clone(), routes.clone()));
-        Ok(Self { subscriber, routes, dispatcher: Arc::new(dispatcher) })
+        subscriber.connect();
+        Self { subscriber, routes, dispatcher: Arc::new(dispatcher) }
+    }
+
+    /// Completes when the subscriber is connected.
+    pub async fn wait_for_connect(&self) -> Result<(), Error> {
+        self.subscriber.wait_for_connect().await
+    }
+
+    /// Deliveries on `channel`: subscribed before this returns when Redis is connected,
+    /// else (or if that fails) on the next connection: for listeners that start before
+    /// Redis may be reachable.
+    pub async fn listen_when_connected(&self, channel: &str) -> broadcast::Receiver<Delivery> {
+        let (rx, subscribed) = self.route(channel);
+        if self.subscriber.is_connected() {
+            let subscribe = tokio::time::timeout(SUBSCRIBE_TIMEOUT, self.subscriber.subscribe(channel));
+            if !matches!(subscribe.await, Ok(Ok(()))) {
+                tracing::warn!("redis SUBSCRIBE failed; tried again on the next connection");
+            } else {
+                let _ = subscribed.set(());
+            }
+        }
+        rx
+    }
+
+    fn route(&self, channel: &str) -> (broadcast::Receiver<Delivery>, Arc<tokio::sync::OnceCell<()>>) {
+        let mut routes = self.routes.write().expect("routes poisoned");
+        let route = routes
+            .entry(channel.to_owned())
+            .or_insert_with(|| Route { tx: broadcast::channel(LISTENER_CAPACITY).0, subscribed: Arc::default() });
+        (route.tx.subscribe(), route.subscribed.clone())
     }
 
     /// Deliveries on `channel`, once Redis confirmed the subscription (made on first use,
@@ -103,11 +135,29 @@ async fn dispatch(subscriber: SubscriberClient, routes: Routes) {
                     if let Err(err) = subscriber.resubscribe_all().await {
                         tracing::warn!(error = %err, "redis resubscribe failed");
                     }
+                    subscribe_pending(&subscriber, &routes).await;
                     tracing::info!("redis subscriber connected");
                     tell_all(Delivery::Resubscribed);
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
+        }
+    }
+}
+
+/// Subscribes the routes whose subscription never succeeded (registered while Redis was
+/// unreachable, or refused).
+async fn subscribe_pending(subscriber: &SubscriberClient, routes: &Routes) {
+    let pending: Vec<(String, Arc<tokio::sync::OnceCell<()>>)> = routes
+        .read()
+        .expect("routes poisoned")
+        .iter()
+        .filter(|(_, route)| !route.subscribed.initialized())
+        .map(|(channel, route)| (channel.clone(), route.subscribed.clone()))
+        .collect();
+    for (channel, subscribed) in pending {
+        if let Err(err) = subscribed.get_or_try_init(|| subscriber.subscribe(channel)).await {
+            tracing::warn!(error = %err, "redis SUBSCRIBE failed; tried again on reconnect");
         }
     }
 }

@@ -29,9 +29,21 @@ fn unavailable(err: Error) -> StoreError {
     StoreError::unavailable(anyhow::anyhow!("redis: {}", err.details()))
 }
 
+impl RedisSessionStore {
+    /// Refuses at once while Redis is not connected, rather than after a command timeout.
+    fn connected(&self) -> Result<(), StoreError> {
+        if self.clients.is_connected() {
+            Ok(())
+        } else {
+            Err(StoreError::unavailable(anyhow::anyhow!("redis: not connected (reconnecting in the background)")))
+        }
+    }
+}
+
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.connected()?;
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
         let () = self
             .clients
@@ -43,10 +55,12 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.connected()?;
         self.clients.pool.get(self.key(key)).await.map_err(unavailable)
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.connected()?;
         self.clients.pool.getdel(self.key(key)).await.map_err(unavailable)
     }
 }

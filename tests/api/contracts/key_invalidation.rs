@@ -48,7 +48,7 @@ async fn in_process_invalidation_honours_the_contract() {
 
 async fn redis_instance(redis: &TestRedis, prefix: &str) -> (RedisClients, Arc<dyn KeyInvalidation>) {
     let clients = RedisClients::connect(&redis.url, prefix).await.unwrap();
-    let invalidation = Arc::new(RedisKeyInvalidation::start(clients.clone()).await.unwrap());
+    let invalidation = Arc::new(RedisKeyInvalidation::start(clients.clone()).await);
     (clients, invalidation)
 }
 

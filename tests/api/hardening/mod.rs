@@ -4,4 +4,5 @@ mod edge;
 mod faults;
 mod hostile_events;
 mod out_of_range;
+mod redis_at_startup;
 mod storage_errors;
