@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres};
@@ -46,93 +44,127 @@ impl Placeholders {
     }
 }
 
-const EVENT_TYPES: [&str; 11] =
-    ["uuid", "bigint", "text", "text", "bigint", "text", "bigint", "bigint", "jsonb", "bytea", "timestamptz"];
-const CALL_TYPES: [&str; 23] = [
-    "uuid",
-    "bigint",
-    "text",
-    "bigint",
-    "bool",
-    "text",
-    "text",
-    "text",
-    "jsonb",
-    "jsonb",
-    "bigint",
-    "bigint",
-    "bigint",
-    "bigint",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-    "bigint",
-    "bool",
-    "bigint",
-    "bigint",
-    "bigint",
-];
-const VOICEMAIL_TYPES: [&str; 16] = [
-    "uuid",
-    "uuid",
-    "bigint",
-    "text",
-    "text",
-    "text",
-    "text",
-    "timestamptz",
-    "bigint",
-    "text",
-    "bigint",
-    "bool",
-    "timestamptz",
-    "timestamptz",
-    "bigint",
-    "timestamptz",
-];
+/// Declares a table's written columns once, each with its array type and its value, in one
+/// order: the column names, the placeholder types and the binds all come from this list, so
+/// a column cannot be bound to another's place.
+macro_rules! columns {
+    (
+        $(#[$doc:meta])*
+        fn $bind:ident($row:ty) -> ($names:ident, $types:ident) {
+            $($column:ident : $sql:literal = |$r:ident| $value:expr;)+
+        }
+    ) => {
+        const $names: &[&str] = &[$(stringify!($column)),+];
+        const $types: &[&str] = &[$($sql),+];
+        $(#[$doc])*
+        fn $bind<'q>(query: Q<'q>, rows: &'q [$row]) -> Q<'q> {
+            query $(.bind(rows.iter().map(|$r| $value).collect::<Vec<_>>()))+
+        }
+    };
+}
+
+/// An event row: the event, and its payload as storable.
+type EventRow<'q> = (&'q Fresh<'q>, &'q Storable<'q>);
+
+columns! {
+    /// Binds the new events.
+    fn bind_events(EventRow<'q>) -> (EVENT_COLUMNS, EVENT_TYPES) {
+        app_id: "uuid" = |r| r.0.1.app_id.as_uuid();
+        seq: "bigint" = |r| r.0.1.seq;
+        dedup_key: "text" = |r| r.0.0.dedup_key.as_str();
+        kind: "text" = |r| r.0.1.kind.as_str();
+        call_id: "bigint" = |r| r.0.1.call_id;
+        state: "text" = |r| r.0.1.state.as_deref();
+        event_timestamp: "bigint" = |r| r.0.1.event_timestamp_ms;
+        target_id: "bigint" = |r| r.0.1.target_id;
+        payload: "jsonb" = |r| r.1.json.as_ref();
+        payload_exact: "bytea" = |r| r.1.exact.as_deref();
+        received_at: "timestamptz" = |r| r.0.1.received_at;
+    }
+}
+
+columns! {
+    /// Binds the changed calls (app id, call).
+    fn bind_calls((Uuid, &'q CallRecord)) -> (CALL_COLUMNS, CALL_TYPES) {
+        app_id: "uuid" = |r| r.0;
+        call_id: "bigint" = |r| r.1.call_id;
+        state: "text" = |r| r.1.state.as_str();
+        state_at: "bigint" = |r| r.1.state_at_ms;
+        ended: "bool" = |r| r.1.ended;
+        direction: "text" = |r| r.1.direction.as_ref().map(|d| d.as_str());
+        external_number: "text" = |r| r.1.external_number.as_deref();
+        internal_number: "text" = |r| r.1.internal_number.as_deref();
+        target: "jsonb" = |r| party_json(&r.1.target);
+        contact: "jsonb" = |r| party_json(&r.1.contact);
+        target_user_id: "bigint" = |r| r.1.target_user_id();
+        master_call_id: "bigint" = |r| r.1.master_call_id;
+        entry_point_call_id: "bigint" = |r| r.1.entry_point_call_id;
+        operator_call_id: "bigint" = |r| r.1.operator_call_id;
+        started_at: "timestamptz" = |r| r.1.started_at;
+        rang_at: "timestamptz" = |r| r.1.rang_at;
+        connected_at: "timestamptz" = |r| r.1.connected_at;
+        ended_at: "timestamptz" = |r| r.1.ended_at;
+        duration_ms: "bigint" = |r| r.1.duration_ms;
+        was_recorded: "bool" = |r| r.1.was_recorded;
+        last_event_at: "bigint" = |r| r.1.last_event_at_ms;
+        event_count: "bigint" = |r| r.1.event_count;
+        last_seq: "bigint" = |r| r.1.last_seq;
+    }
+}
+
+columns! {
+    /// Binds the changed voicemails (app id, voicemail).
+    fn bind_voicemails(&'q (Uuid, Voicemail)) -> (VOICEMAIL_COLUMNS, VOICEMAIL_TYPES) {
+        app_id: "uuid" = |r| r.0;
+        id: "uuid" = |r| r.1.id;
+        call_id: "bigint" = |r| r.1.call_id;
+        recording_id: "text" = |r| r.1.recording_id.as_deref();
+        link: "text" = |r| r.1.link.as_deref();
+        caller: "text" = |r| r.1.caller.as_deref();
+        callee: "text" = |r| r.1.callee.as_deref();
+        started_at: "timestamptz" = |r| r.1.started_at;
+        duration_ms: "bigint" = |r| r.1.duration_ms;
+        transcription: "text" = |r| r.1.transcription.as_deref();
+        target_id: "bigint" = |r| r.1.target_id;
+        uploaded: "bool" = |r| r.1.uploaded;
+        created_at: "timestamptz" = |r| r.1.created_at;
+        updated_at: "timestamptz" = |r| r.1.updated_at;
+        last_seq: "bigint" = |r| r.1.last_seq;
+        sort_at: "timestamptz" = |r| r.1.sort_at();
+    }
+}
+
+/// What a conflicting row does: nothing can conflict, or the row is updated, every column
+/// but the `kept` ones (the key, and what never changes after the insert).
+enum OnConflict<'a> {
+    Never,
+    Update { key: &'a [&'a str], kept: &'a [&'a str] },
+}
+
+/// `INSERT INTO table (columns) SELECT * FROM UNNEST(placeholders)`, with its conflict rule.
+fn upsert(table: &str, columns: &[&str], types: &[&str], conflict: OnConflict<'_>, p: &mut Placeholders) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) SELECT * FROM UNNEST({})", columns.join(", "), p.take(types));
+    if let OnConflict::Update { key, kept } = conflict {
+        let updates: Vec<String> =
+            columns.iter().filter(|c| !kept.contains(c)).map(|c| format!("{c} = EXCLUDED.{c}")).collect();
+        sql += &format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), updates.join(", "));
+    }
+    sql
+}
 
 fn sql(calls: bool, voicemails: bool) -> String {
     let mut p = Placeholders(0);
-    let mut sql = format!(
-        "WITH new_events AS (
-             INSERT INTO events (app_id, seq, dedup_key, kind, call_id, state, event_timestamp, target_id, payload,
-                 payload_exact, received_at)
-             SELECT * FROM UNNEST({}))",
-        p.take(&EVENT_TYPES)
-    );
+    let events = upsert("events", EVENT_COLUMNS, EVENT_TYPES, OnConflict::Never, &mut p);
+    let mut sql = format!("WITH new_events AS ({events})");
     if calls {
-        sql += &format!(
-            ", changed_calls AS (
-             INSERT INTO calls (app_id, call_id, state, state_at, ended, direction, external_number, internal_number,
-                 target, contact, target_user_id, master_call_id, entry_point_call_id, operator_call_id, started_at,
-                 rang_at, connected_at, ended_at, duration_ms, was_recorded, last_event_at, event_count, last_seq)
-             SELECT * FROM UNNEST({})
-             ON CONFLICT (app_id, call_id) DO UPDATE SET state = EXCLUDED.state, state_at = EXCLUDED.state_at,
-                 ended = EXCLUDED.ended, direction = EXCLUDED.direction, external_number = EXCLUDED.external_number,
-                 internal_number = EXCLUDED.internal_number, target = EXCLUDED.target, contact = EXCLUDED.contact,
-                 target_user_id = EXCLUDED.target_user_id, master_call_id = EXCLUDED.master_call_id,
-                 entry_point_call_id = EXCLUDED.entry_point_call_id, operator_call_id = EXCLUDED.operator_call_id,
-                 started_at = EXCLUDED.started_at, rang_at = EXCLUDED.rang_at, connected_at = EXCLUDED.connected_at,
-                 ended_at = EXCLUDED.ended_at, duration_ms = EXCLUDED.duration_ms, was_recorded = EXCLUDED.was_recorded,
-                 last_event_at = EXCLUDED.last_event_at, event_count = EXCLUDED.event_count, last_seq = EXCLUDED.last_seq)",
-            p.take(&CALL_TYPES)
-        );
+        let key = &["app_id", "call_id"];
+        let calls = upsert("calls", CALL_COLUMNS, CALL_TYPES, OnConflict::Update { key, kept: key }, &mut p);
+        sql += &format!(", changed_calls AS ({calls})");
     }
     if voicemails {
-        sql += &format!(
-            ", changed_voicemails AS (
-             INSERT INTO voicemails (app_id, id, call_id, recording_id, link, caller, callee, started_at, duration_ms,
-                 transcription, target_id, uploaded, created_at, updated_at, last_seq, sort_at)
-             SELECT * FROM UNNEST({})
-             ON CONFLICT (id) DO UPDATE SET call_id = EXCLUDED.call_id, recording_id = EXCLUDED.recording_id,
-                 link = EXCLUDED.link, caller = EXCLUDED.caller, callee = EXCLUDED.callee,
-                 started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms,
-                 transcription = EXCLUDED.transcription, target_id = EXCLUDED.target_id,
-                 uploaded = EXCLUDED.uploaded, updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq,
-                 sort_at = EXCLUDED.sort_at)",
-            p.take(&VOICEMAIL_TYPES)
-        );
+        let conflict = OnConflict::Update { key: &["id"], kept: &["app_id", "id", "created_at"] };
+        let voicemails = upsert("voicemails", VOICEMAIL_COLUMNS, VOICEMAIL_TYPES, conflict, &mut p);
+        sql += &format!(", changed_voicemails AS ({voicemails})");
     }
     sql + &format!(
         " UPDATE app_sequences SET last_seq = s.last FROM UNNEST({}) AS s(app, last) WHERE app_sequences.app_id = s.app",
@@ -143,7 +175,8 @@ fn sql(calls: bool, voicemails: bool) -> String {
 pub(super) async fn write(conn: &mut PgConnection, c: Changes<'_>) -> Result<(), StoreError> {
     let text = sql(!c.calls.is_empty(), !c.voicemails.is_empty());
     let payloads: Vec<Storable<'_>> = c.fresh.iter().map(|(_, s)| exact::storable(&s.payload)).collect();
-    let mut query = bind_events(sqlx::query(sqlx::AssertSqlSafe(text)), c.fresh, &payloads);
+    let events: Vec<EventRow<'_>> = c.fresh.iter().zip(&payloads).collect();
+    let mut query = bind_events(sqlx::query(sqlx::AssertSqlSafe(text)), &events);
     if !c.calls.is_empty() {
         query = bind_calls(query, &c.calls);
     }
@@ -159,80 +192,22 @@ pub(super) async fn write(conn: &mut PgConnection, c: Changes<'_>) -> Result<(),
     Ok(())
 }
 
-fn bind_events<'q>(query: Q<'q>, fresh: &'q [Fresh<'q>], payloads: &'q [Storable<'q>]) -> Q<'q> {
-    let ints = |f: fn(&Fresh<'_>) -> Option<i64>| fresh.iter().map(f).collect::<Vec<_>>();
-    query
-        .bind(fresh.iter().map(|(_, s)| s.app_id.as_uuid()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|(_, s)| s.seq).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|(i, _)| i.dedup_key.as_str()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|(_, s)| s.kind.as_str()).collect::<Vec<_>>())
-        .bind(ints(|(_, s)| s.call_id))
-        .bind(fresh.iter().map(|(_, s)| s.state.as_deref()).collect::<Vec<_>>())
-        .bind(ints(|(_, s)| s.event_timestamp_ms))
-        .bind(ints(|(_, s)| s.target_id))
-        .bind(payloads.iter().map(|p| p.json.as_ref()).collect::<Vec<&Value>>())
-        .bind(payloads.iter().map(|p| p.exact.as_deref()).collect::<Vec<Option<&[u8]>>>())
-        .bind(fresh.iter().map(|(_, s)| s.received_at).collect::<Vec<DateTime<Utc>>>())
-}
-
-fn bind_calls<'q>(query: Q<'q>, rows: &[(Uuid, &'q CallRecord)]) -> Q<'q> {
-    let calls: Vec<&CallRecord> = rows.iter().map(|(_, c)| *c).collect();
-    let opt = |f: fn(&CallRecord) -> Option<i64>| calls.iter().map(|c| f(c)).collect::<Vec<_>>();
-    let text = |f: fn(&'q CallRecord) -> Option<&'q str>| calls.iter().map(|c| f(c)).collect::<Vec<_>>();
-    let time = |f: fn(&CallRecord) -> Option<DateTime<Utc>>| calls.iter().map(|c| f(c)).collect::<Vec<_>>();
-    let int = |f: fn(&CallRecord) -> i64| calls.iter().map(|c| f(c)).collect::<Vec<_>>();
-    query
-        .bind(rows.iter().map(|(app, _)| *app).collect::<Vec<_>>())
-        .bind(int(|c| c.call_id))
-        .bind(calls.iter().map(|c| c.state.as_str()).collect::<Vec<_>>())
-        .bind(int(|c| c.state_at_ms))
-        .bind(calls.iter().map(|c| c.ended).collect::<Vec<_>>())
-        .bind(text(|c| c.direction.as_ref().map(|d| d.as_str())))
-        .bind(text(|c| c.external_number.as_deref()))
-        .bind(text(|c| c.internal_number.as_deref()))
-        .bind(calls.iter().map(|c| party_json(&c.target)).collect::<Vec<_>>())
-        .bind(calls.iter().map(|c| party_json(&c.contact)).collect::<Vec<_>>())
-        .bind(opt(CallRecord::target_user_id))
-        .bind(opt(|c| c.master_call_id))
-        .bind(opt(|c| c.entry_point_call_id))
-        .bind(opt(|c| c.operator_call_id))
-        .bind(calls.iter().map(|c| c.started_at).collect::<Vec<_>>())
-        .bind(time(|c| c.rang_at))
-        .bind(time(|c| c.connected_at))
-        .bind(time(|c| c.ended_at))
-        .bind(opt(|c| c.duration_ms))
-        .bind(calls.iter().map(|c| c.was_recorded).collect::<Vec<_>>())
-        .bind(int(|c| c.last_event_at_ms))
-        .bind(int(|c| c.event_count))
-        .bind(int(|c| c.last_seq))
-}
-
-fn bind_voicemails<'q>(query: Q<'q>, rows: &[&'q (Uuid, Voicemail)]) -> Q<'q> {
-    let vms: Vec<&'q Voicemail> = rows.iter().map(|(_, v)| v).collect();
-    let text = |f: fn(&'q Voicemail) -> Option<&'q str>| vms.iter().map(|v| f(v)).collect::<Vec<_>>();
-    let opt = |f: fn(&Voicemail) -> Option<i64>| vms.iter().map(|v| f(v)).collect::<Vec<_>>();
-    query
-        .bind(rows.iter().map(|(app, _)| *app).collect::<Vec<_>>())
-        .bind(vms.iter().map(|v| v.id).collect::<Vec<_>>())
-        .bind(opt(|v| v.call_id))
-        .bind(text(|v| v.recording_id.as_deref()))
-        .bind(text(|v| v.link.as_deref()))
-        .bind(text(|v| v.caller.as_deref()))
-        .bind(text(|v| v.callee.as_deref()))
-        .bind(vms.iter().map(|v| v.started_at).collect::<Vec<_>>())
-        .bind(opt(|v| v.duration_ms))
-        .bind(text(|v| v.transcription.as_deref()))
-        .bind(opt(|v| v.target_id))
-        .bind(vms.iter().map(|v| v.uploaded).collect::<Vec<_>>())
-        .bind(vms.iter().map(|v| v.created_at).collect::<Vec<_>>())
-        .bind(vms.iter().map(|v| v.updated_at).collect::<Vec<_>>())
-        .bind(vms.iter().map(|v| v.last_seq).collect::<Vec<_>>())
-        .bind(vms.iter().map(|v| v.sort_at()).collect::<Vec<_>>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_has_one_type_and_conflicts_update_every_other_column() {
+        assert_eq!(EVENT_COLUMNS.len(), EVENT_TYPES.len());
+        assert_eq!(CALL_COLUMNS.len(), CALL_TYPES.len());
+        assert_eq!(VOICEMAIL_COLUMNS.len(), VOICEMAIL_TYPES.len());
+        let all = sql(true, true);
+        assert!(all.contains("ON CONFLICT (app_id, call_id) DO UPDATE SET state = EXCLUDED.state"), "{all}");
+        assert!(!all.contains("call_id = EXCLUDED.call_id, state"), "keys are not updated: {all}");
+        assert!(all.contains("ON CONFLICT (id) DO UPDATE SET call_id = EXCLUDED.call_id"), "{all}");
+        assert!(!all.contains("created_at = EXCLUDED"), "a voicemail keeps its creation time: {all}");
+        assert!(all.contains("sort_at = EXCLUDED.sort_at) UPDATE"), "{all}");
+    }
 
     #[test]
     fn placeholders_are_numbered_across_the_parts_present() {
