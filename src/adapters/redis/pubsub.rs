@@ -46,8 +46,10 @@ impl RedisPubSub {
     /// Starts the subscriber connecting (and reconnecting, forever) and routing its messages.
     pub fn start(subscriber: SubscriberClient) -> Self {
         let routes: Routes = Arc::default();
-        // Subscribed to before connecting: the first connection is announced too.
-        let dispatcher = tokio::spawn(dispatch(subscriber.clone(), routes.clone()));
+        // Taken before connecting and before the task runs: no message and no connection
+        // (the first one included) can come before the dispatcher listens.
+        let (messages, reconnects) = (subscriber.message_rx(), subscriber.reconnect_rx());
+        let dispatcher = tokio::spawn(dispatch(subscriber.clone(), routes.clone(), messages, reconnects));
         subscriber.connect();
         Self { subscriber, routes, dispatcher: Arc::new(dispatcher) }
     }
@@ -107,9 +109,12 @@ impl RedisPubSub {
     }
 }
 
-async fn dispatch(subscriber: SubscriberClient, routes: Routes) {
-    let mut messages = subscriber.message_rx();
-    let mut reconnects = subscriber.reconnect_rx();
+async fn dispatch(
+    subscriber: SubscriberClient,
+    routes: Routes,
+    mut messages: broadcast::Receiver<fred::types::Message>,
+    mut reconnects: broadcast::Receiver<fred::types::config::Server>,
+) {
     let tell_all = |delivery: Delivery| {
         for route in routes.read().expect("routes poisoned").values() {
             let _ = route.tx.send(delivery.clone());
