@@ -158,6 +158,10 @@ pub struct DialpadConfig {
     pub base_url: String,
     /// Accept the old server's connect form without a ticket.
     pub connect_without_ticket: bool,
+    /// PUBLIC_URL: where Dialpad reaches this server; `None`: the redirect URI's origin.
+    pub public_url: Option<String>,
+    /// The call states provisioned subscriptions ask for (DIALPAD_CALL_STATES).
+    pub call_states: Vec<String>,
     /// Secret of the legacy global webhook route; `None` disables that route.
     pub webhook_secret: Option<SecretString>,
 }

@@ -31,7 +31,7 @@ use crate::app::api_keys::{
     run_last_used_writer,
 };
 use crate::app::apps::Apps;
-use crate::app::dialpad::{ConnectSettings, DialpadConnections, DialpadPorts, run_refresher};
+use crate::app::dialpad::{ConnectSettings, DialpadConnections, DialpadPeers, DialpadPorts, run_refresher};
 use crate::app::queries::Queries;
 use crate::app::rate_limits::{RateLimitSettings, RateLimits};
 use crate::app::realtime::{Credentials, Hubs, Publisher, Realtime, RealtimeSettings, Tickets, run_credential_checks};
@@ -40,7 +40,7 @@ use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
 use crate::config::{Config, Environment};
 use crate::domain::api_key::KeyEnvironment;
 use crate::domain::crypto::SealingKey;
-use crate::ports::{ApiKeyCache, Clock, DialpadOAuth};
+use crate::ports::{ApiKeyCache, Clock, DialpadApi, DialpadOAuth};
 use crate::telemetry::{self, Metrics};
 
 /// A built server, bound and ready to run.
@@ -168,12 +168,34 @@ impl Application {
             metrics.histogram("webhook_batch_size", &[]),
         );
         let sealing_key = SealingKey::new(config.token_encryption_key.bytes.expose_secret());
+        let secrets = WebhookSecrets::new(
+            backends.webhook_secrets.clone(),
+            backends.apps.clone(),
+            sealing_key.clone(),
+            clock.clone(),
+        );
+        let rate_limits = RateLimits::new(
+            backends.rate_limiter.clone(),
+            RateLimitSettings {
+                per_app: config.rate_limits.per_app,
+                auth_failures: config.rate_limits.auth_failures,
+                oauth_failures: config.rate_limits.oauth_failures,
+                internal_per_client: config.rate_limits.internal_per_client,
+            },
+            telemetry::rate_limit_metrics(&metrics),
+        );
+        let peers = DialpadPeers {
+            apps: apps.clone(),
+            writer: writer.clone(),
+            secrets: secrets.clone(),
+            mappings: mappings.clone(),
+            limits: rate_limits.clone(),
+        };
         let dialpad = dialpad_connections(
             &config,
             &backends,
-            apps.clone(),
-            writer.clone(),
-            (sealing_key.clone(), clock.clone()),
+            peers,
+            (sealing_key, clock.clone()),
             telemetry::dialpad_metrics(&metrics),
         )?;
         background.spawn(run_refresher(dialpad.clone(), background_stop.clone()));
@@ -182,11 +204,12 @@ impl Application {
             backends.user_mappings.clone(),
             backends.events.clone(),
             writer,
-            WebhookSecrets::new(backends.webhook_secrets.clone(), backends.apps.clone(), sealing_key, clock.clone()),
+            secrets,
             config.dialpad.webhook_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec()),
             clock.clone(),
             telemetry::webhook_metrics(&metrics),
-        );
+        )
+        .after_stored(Arc::new(dialpad.clone()));
 
         let draining = Arc::new(AtomicBool::new(false));
         let state = AppState::new(Services {
@@ -198,16 +221,7 @@ impl Application {
             realtime,
             dialpad,
             secure_cookies: config.environment == Environment::Production,
-            rate_limits: RateLimits::new(
-                backends.rate_limiter.clone(),
-                RateLimitSettings {
-                    per_app: config.rate_limits.per_app,
-                    auth_failures: config.rate_limits.auth_failures,
-                    oauth_failures: config.rate_limits.oauth_failures,
-                    internal_per_client: config.rate_limits.internal_per_client,
-                },
-                telemetry::rate_limit_metrics(&metrics),
-            ),
+            rate_limits,
             trusted_proxies: config.http.trusted_proxies.clone(),
             connections: connections.clone(),
             allowed_origins: config.streams.allowed_origins.clone(),
@@ -307,8 +321,7 @@ impl Application {
 fn dialpad_connections(
     config: &Config,
     backends: &Backends,
-    apps: Apps,
-    writer: EventWriter,
+    peers: DialpadPeers,
     (key, clock): (SealingKey, Arc<dyn Clock>),
     metrics: crate::app::dialpad::DialpadMetrics,
 ) -> anyhow::Result<DialpadConnections> {
@@ -323,25 +336,34 @@ fn dialpad_connections(
                 scopes: config.dialpad.scopes.clone(),
                 timeout: DIALPAD_TIMEOUT,
             };
-            Some(Arc::new(HttpDialpad::new(settings).context("the Dialpad OAuth client")?) as Arc<dyn DialpadOAuth>)
+            Some(Arc::new(HttpDialpad::new(settings).context("the Dialpad OAuth client")?))
         }
         None => None,
     };
+    let api = client.clone().map(|c| c as Arc<dyn DialpadApi>);
+    let client = client.map(|c| c as Arc<dyn DialpadOAuth>);
     if config.dialpad.connect_without_ticket {
         tracing::warn!(
             "DIALPAD_CONNECT_WITHOUT_TICKET is on: anyone who knows an app's id can connect a Dialpad account to it; use connect links instead"
         );
     }
+    let public_origin = oauth.map(|o| o.public_origin()).unwrap_or_default();
     Ok(DialpadConnections::new(
-        DialpadPorts { oauth: client, repo: backends.connections.clone(), sessions: backends.sessions.clone(), clock },
-        apps,
-        writer,
-        key,
-        config.session_secret.clone(),
+        DialpadPorts {
+            oauth: client,
+            api,
+            repo: backends.connections.clone(),
+            sessions: backends.sessions.clone(),
+            clock,
+        },
+        peers,
+        (key, config.session_secret.clone()),
         ConnectSettings {
-            public_origin: oauth.map(|o| o.public_origin()).unwrap_or_default(),
+            public_url: config.dialpad.public_url.clone().unwrap_or_else(|| public_origin.clone()),
+            public_origin,
             scopes: config.dialpad.scopes.clone(),
             connect_without_ticket: config.dialpad.connect_without_ticket,
+            call_states: config.dialpad.call_states.clone(),
         },
         metrics,
     ))

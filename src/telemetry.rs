@@ -160,12 +160,22 @@ pub fn rate_limit_metrics(metrics: &Metrics) -> crate::app::rate_limits::RateLim
 
 /// The Dialpad connections' counters.
 pub fn dialpad_metrics(metrics: &Metrics) -> crate::app::dialpad::DialpadMetrics {
-    let refreshes = metrics.clone();
+    let (refreshes, api, api_seconds, ring_pops) = (metrics.clone(), metrics.clone(), metrics.clone(), metrics.clone());
     crate::app::dialpad::DialpadMetrics {
         refreshes: Arc::new(move |result| {
             refreshes.counter("dialpad_token_refreshes_total", &[("result", result.to_owned())])
         }),
         connected: metrics.counter("dialpad_connects_total", &[]),
         disconnected: metrics.counter("dialpad_disconnects_total", &[]),
+        api: Arc::new(move |operation, outcome| {
+            let labels = [("operation", operation.to_owned()), ("outcome", outcome.to_owned())];
+            api.counter("dialpad_api_requests_total", &labels)
+        }),
+        api_seconds: Arc::new(move |operation| {
+            api_seconds.histogram("dialpad_api_request_duration_seconds", &[("operation", operation.to_owned())])
+        }),
+        ring_pops: Arc::new(move |outcome| {
+            ring_pops.counter("dialpad_ring_screen_pops_total", &[("outcome", outcome.to_owned())])
+        }),
     }
 }

@@ -25,6 +25,7 @@ const DEFAULT_RATE_LIMIT_OAUTH_FAILURES_PER_15_MINUTES: &str = "10";
 const DEFAULT_RATE_LIMIT_INTERNAL_PER_MINUTE: &str = "100";
 const DEFAULT_DIALPAD_SCOPES: &str = "calls:list recordings_export offline_access";
 const DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET: &str = "false";
+const DEFAULT_DIALPAD_CALL_STATES: &str = "calling ringing queued connected hold merged hangup missed voicemail voicemail_uploaded recording call_transcription";
 
 /// Every configuration variable. `--help` prints this list with meanings and defaults;
 /// secret values are never shown there.
@@ -140,6 +141,15 @@ pub struct Settings {
         default_value = DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET
     )]
     pub dialpad_connect_without_ticket: String,
+
+    /// Where Dialpad reaches this server (https://cti.example.com): webhooks provisioned for
+    /// an app post to <PUBLIC_URL>/webhooks/dialpad/<app_id>. Default: the redirect URI's origin.
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Space-separated call states the call subscription provisioned for each app asks for.
+    #[arg(long, env = "DIALPAD_CALL_STATES", global = true, default_value = DEFAULT_DIALPAD_CALL_STATES)]
+    pub dialpad_call_states: String,
 
     /// Dialpad base URL. Default: https://sandbox.dialpad.com in development and sandbox,
     /// https://dialpad.com in production.
@@ -274,6 +284,8 @@ impl Default for Settings {
             rate_limit_internal_per_minute: DEFAULT_RATE_LIMIT_INTERNAL_PER_MINUTE.to_owned(),
             dialpad_scopes: DEFAULT_DIALPAD_SCOPES.to_owned(),
             dialpad_connect_without_ticket: DEFAULT_DIALPAD_CONNECT_WITHOUT_TICKET.to_owned(),
+            dialpad_call_states: DEFAULT_DIALPAD_CALL_STATES.to_owned(),
+            public_url: None,
             app_env: None,
             node_env: None,
             log_format: None,

@@ -378,9 +378,27 @@ fn dialpad(s: &Settings, environment: Environment, port: u16, problems: &mut Pro
         None if production => "https://dialpad.com".to_owned(),
         None => "https://sandbox.dialpad.com".to_owned(),
     };
+    let public_url = present(&s.public_url).map(|raw| {
+        let url = raw.trim_end_matches('/');
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/" => {}
+            _ => problems.push("PUBLIC_URL", format!("{url:?} is not an origin like https://cti.example.com")),
+        }
+        if production && !url.starts_with("https://") {
+            problems.push("PUBLIC_URL", "must be https in production");
+        }
+        url.to_owned()
+    });
+    let call_states: Vec<String> =
+        s.dialpad_call_states.split([' ', ',']).filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    if call_states.is_empty() || call_states.iter().any(|st| !st.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
+        problems.push("DIALPAD_CALL_STATES", "list Dialpad call states, e.g. \"ringing connected hangup\"");
+    }
     DialpadConfig {
         oauth,
         scopes,
+        public_url,
+        call_states,
         base_url,
         connect_without_ticket: parse_bool(
             &s.dialpad_connect_without_ticket,

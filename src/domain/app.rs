@@ -8,6 +8,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::dialpad::ScreenPopTemplate;
+
 /// The identity of an app (tenant). A UUID, so ids are unguessable and never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
@@ -102,6 +104,8 @@ pub struct App {
     /// An inactive app keeps its data but cannot be used: its keys, webhooks and streams
     /// answer 403 until it is reactivated.
     pub is_active: bool,
+    /// Popped on the agent's Dialpad when an inbound call rings (filled from the call).
+    pub screen_pop_url: Option<ScreenPopTemplate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -109,7 +113,7 @@ pub struct App {
 impl App {
     /// A new, active app.
     pub fn new(id: AppId, name: AppName, now: DateTime<Utc>) -> Self {
-        Self { id, name, is_active: true, created_at: now, updated_at: now }
+        Self { id, name, is_active: true, screen_pop_url: None, created_at: now, updated_at: now }
     }
 
     /// Applies a partial update; `updated_at` moves only when something changed.
@@ -127,6 +131,12 @@ impl App {
             self.is_active = active;
             changed = true;
         }
+        if let Some(template) = &patch.screen_pop_url
+            && *template != self.screen_pop_url
+        {
+            self.screen_pop_url = template.clone();
+            changed = true;
+        }
         if changed {
             self.updated_at = now;
         }
@@ -139,12 +149,14 @@ impl App {
 pub struct AppPatch {
     pub name: Option<AppName>,
     pub is_active: Option<bool>,
+    /// `Some(None)` removes the template.
+    pub screen_pop_url: Option<Option<ScreenPopTemplate>>,
 }
 
 impl AppPatch {
     /// True when the patch would change nothing whatever the app.
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.is_active.is_none()
+        self.name.is_none() && self.is_active.is_none() && self.screen_pop_url.is_none()
     }
 }
 
@@ -183,7 +195,7 @@ mod tests {
         let t1 = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
         let mut app = App::new(AppId::generate(), AppName::parse("A").unwrap(), t0);
 
-        let same = AppPatch { name: Some(AppName::parse("A").unwrap()), is_active: Some(true) };
+        let same = AppPatch { name: Some(AppName::parse("A").unwrap()), is_active: Some(true), screen_pop_url: None };
         assert!(!app.apply(&same, t1));
         assert_eq!(app.updated_at, t0);
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::domain::app::AppId;
-use crate::domain::dialpad::Connection;
+use crate::domain::dialpad::{Connection, Provisioning};
 
 /// What claiming a connection found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,8 @@ pub trait ConnectionRepository: Send + Sync {
     async fn get(&self, app_id: AppId) -> Result<Option<Connection>, StoreError>;
 
     /// Makes `connection` its app's connection and returns the one it replaced, if any. A
-    /// claim on the replaced one ends with it (its holder's save then writes nothing).
+    /// claim on the replaced one ends with it (its holder's save then writes nothing), and
+    /// its provisioning is forgotten.
     async fn replace(&self, connection: &Connection) -> Result<Option<Connection>, StoreError>;
 
     /// Claims the app's connection for `holder` until `until`, unless another holder's
@@ -41,8 +42,9 @@ pub trait ConnectionRepository: Send + Sync {
         until: DateTime<Utc>,
     ) -> Result<Claim, StoreError>;
 
-    /// Writes `connection` and ends the claim, if `holder` still holds it; `false` (nothing
-    /// written) when the claim ran out and was taken, or the connection was replaced or deleted.
+    /// Writes `connection` (but not its provisioning) and ends the claim, if `holder` still
+    /// holds it; `false` (nothing written) when the claim ran out and was taken, or the
+    /// connection was replaced or deleted.
     async fn save_claimed(&self, connection: &Connection, holder: &str) -> Result<bool, StoreError>;
 
     /// Ends `holder`'s claim without writing (nothing happens if it no longer holds it).
@@ -50,6 +52,10 @@ pub trait ConnectionRepository: Send + Sync {
 
     /// Deletes the app's connection if `holder` holds its claim; `false` otherwise.
     async fn delete_claimed(&self, app_id: AppId, holder: &str) -> Result<bool, StoreError>;
+
+    /// Records what provisioning set up at Dialpad (and nothing else, claim or not); `false`
+    /// when the app has no connection.
+    async fn record_provisioning(&self, app_id: AppId, provisioning: &Provisioning) -> Result<bool, StoreError>;
 
     /// Apps whose connection is due for a refresh at `now` and not claimed, soonest due
     /// first, at most `limit`.

@@ -14,6 +14,7 @@ mod app_api;
 mod apps;
 mod cli;
 mod contracts;
+mod dialpad_actions;
 mod dialpad_oauth;
 mod errors;
 mod hardening;

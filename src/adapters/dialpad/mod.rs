@@ -5,6 +5,7 @@
 //! §2.3.1; Dialpad accepts Basic or the body), and carry the redirect URI exactly as
 //! configured, byte for byte, as the authorize request did. Nothing here logs a token.
 
+pub mod api;
 pub mod transport;
 
 use std::time::Duration;

@@ -62,7 +62,8 @@ pub fn api_router(settings: &HttpSettings) -> Router {
                     .push(
                         Router::with_path("dialpad")
                             .push(Router::with_path("connect-link").post(routes::dialpad::create_connect_link))
-                            .push(Router::with_path("connection").get(routes::dialpad::dialpad_connection)),
+                            .push(Router::with_path("connection").get(routes::dialpad::dialpad_connection))
+                            .push(Router::with_path("provision").post(routes::dialpad::provision_dialpad)),
                     )
                     .push(
                         Router::with_path("user-mappings")
@@ -83,7 +84,12 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .oapi_security(SecurityRequirement::new(APP_KEY_SECURITY, Vec::<String>::new()))
         .push(Router::with_path("me").get(routes::me::me))
         .push(Router::with_path("ws-ticket").post(routes::streams::issue_ticket))
-        .push(Router::with_path("dialpad/connect-link").post(routes::dialpad::create_app_connect_link))
+        .push(
+            Router::with_path("dialpad")
+                .push(Router::with_path("connect-link").post(routes::dialpad::create_app_connect_link))
+                .push(Router::with_path("calls").post(routes::dialpad::start_call))
+                .push(Router::with_path("screen-pop").post(routes::dialpad::pop_screen)),
+        )
         .push(
             Router::with_path("calls")
                 .get(routes::calls::list_calls)

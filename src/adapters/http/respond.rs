@@ -1,5 +1,6 @@
 //! Success responses beyond salvo's `Json` (200): 201 Created, 201 for secrets shown once,
-//! and 204 No Content, each documenting its own status in the OpenAPI description.
+//! 202 Accepted (handed on to Dialpad) and 204 No Content, each documenting its own status
+//! in the OpenAPI description.
 
 use salvo::http::StatusCode;
 use salvo::http::header::{CACHE_CONTROL, HeaderValue};
@@ -80,5 +81,25 @@ impl Scribe for Found {
 impl EndpointOutRegister for Found {
     fn register(_components: &mut Components, operation: &mut Operation) {
         operation.responses.insert("302", oapi::Response::new("Redirect to the Location header's URL"));
+    }
+}
+
+/// 202 with a JSON body: the request was handed on (to Dialpad) and is under way there.
+pub struct Accepted<T>(pub T);
+
+impl<T: Serialize + Send> Scribe for Accepted<T> {
+    fn render(self, res: &mut Response) {
+        res.status_code(StatusCode::ACCEPTED);
+        res.render(Json(self.0));
+    }
+}
+
+impl<T: ToSchema> EndpointOutRegister for Accepted<T> {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        let schema = T::to_schema(components);
+        operation.responses.insert(
+            "202",
+            oapi::Response::new("Accepted by Dialpad").add_content("application/json", oapi::Content::new(schema)),
+        );
     }
 }

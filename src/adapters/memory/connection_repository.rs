@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::app::AppId;
-use crate::domain::dialpad::Connection;
+use crate::domain::dialpad::{Connection, Provisioning};
 use crate::ports::{Claim, ConnectionRepository, StoreError};
 
 struct Row {
@@ -50,7 +50,8 @@ impl ConnectionRepository for MemoryConnectionRepository {
     }
 
     async fn replace(&self, connection: &Connection) -> Result<Option<Connection>, StoreError> {
-        let row = Row { connection: connection.clone(), claim: None };
+        let fresh = Connection { provisioning: Provisioning::default(), ..connection.clone() };
+        let row = Row { connection: fresh, claim: None };
         Ok(self.rows().insert(connection.app_id, row).map(|old| old.connection))
     }
 
@@ -74,7 +75,8 @@ impl ConnectionRepository for MemoryConnectionRepository {
         let mut rows = self.rows();
         match rows.get_mut(&connection.app_id) {
             Some(row) if row.claimed_by(holder) => {
-                *row = Row { connection: connection.clone(), claim: None };
+                let provisioning = row.connection.provisioning.clone();
+                *row = Row { connection: Connection { provisioning, ..connection.clone() }, claim: None };
                 Ok(true)
             }
             _ => Ok(false),
@@ -95,6 +97,10 @@ impl ConnectionRepository for MemoryConnectionRepository {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    async fn record_provisioning(&self, app_id: AppId, provisioning: &Provisioning) -> Result<bool, StoreError> {
+        Ok(self.rows().get_mut(&app_id).map(|row| row.connection.provisioning = provisioning.clone()).is_some())
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<AppId>, StoreError> {

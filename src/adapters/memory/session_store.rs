@@ -36,6 +36,16 @@ impl SessionStore for MemorySessionStore {
         Ok(())
     }
 
+    async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut entries = self.entries.lock().expect("sessions poisoned");
+        if entries.get(key).is_some_and(|(_, deadline)| *deadline > now) {
+            return Ok(false);
+        }
+        entries.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        Ok(true)
+    }
+
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let entries = self.entries.lock().expect("sessions poisoned");
         Ok(entries.get(key).filter(|(_, deadline)| *deadline > Instant::now()).map(|(value, _)| value.clone()))

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::error::store_error;
 use crate::domain::app::{App, AppId, AppName, AppPatch};
+use crate::domain::dialpad::ScreenPopTemplate;
 use crate::domain::pagination::{Page, PageLimit};
 use crate::ports::{AppCursor, AppRepository, StoreError};
 
@@ -25,6 +26,7 @@ struct AppRow {
     id: Uuid,
     name: String,
     is_active: bool,
+    screen_pop_url: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -38,13 +40,18 @@ impl TryFrom<AppRow> for App {
             name: AppName::parse(&row.name)
                 .map_err(|e| StoreError::unexpected(anyhow::anyhow!("stored app name: {e}")))?,
             is_active: row.is_active,
+            screen_pop_url: row
+                .screen_pop_url
+                .map(|t| ScreenPopTemplate::parse(&t))
+                .transpose()
+                .map_err(|e| StoreError::unexpected(anyhow::anyhow!("stored screen pop template: {e}")))?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
 }
 
-const COLUMNS: &str = "id, name, is_active, created_at, updated_at";
+const COLUMNS: &str = "id, name, is_active, screen_pop_url, created_at, updated_at";
 
 #[async_trait]
 impl AppRepository for PgAppRepository {
@@ -98,14 +105,17 @@ impl AppRepository for PgAppRepository {
         let Some(row) = row else { return Ok(None) };
         let mut app = App::try_from(row)?;
         if app.apply(patch, now) {
-            sqlx::query("UPDATE apps SET name = $2, is_active = $3, updated_at = $4 WHERE id = $1")
-                .bind(app.id.as_uuid())
-                .bind(app.name.as_str())
-                .bind(app.is_active)
-                .bind(app.updated_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
+            sqlx::query(
+                "UPDATE apps SET name = $2, is_active = $3, screen_pop_url = $4, updated_at = $5 WHERE id = $1",
+            )
+            .bind(app.id.as_uuid())
+            .bind(app.name.as_str())
+            .bind(app.is_active)
+            .bind(app.screen_pop_url.as_ref().map(|t| t.as_str()))
+            .bind(app.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
         Ok(Some(app))

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::error::store_error;
 use crate::domain::app::AppId;
 use crate::domain::crypto::NONCE_LEN;
-use crate::domain::dialpad::{Connection, ConnectionStatus, DialpadIdentity, SealedToken};
+use crate::domain::dialpad::{Connection, ConnectionStatus, DialpadIdentity, Provisioning, SealedToken};
 use crate::ports::{Claim, ConnectionRepository, StoreError};
 
 pub struct PgConnectionRepository {
@@ -33,6 +33,14 @@ macro_rules! columns {
     () => {
         "dialpad_company_id, dialpad_user_id, email, scopes, connected_at, access_token, refresh_token, \
          access_token_expires_at, last_refreshed_at, status, last_error, next_refresh_at, refresh_failures"
+    };
+}
+
+/// The provisioning columns, read with the others but written on their own
+/// ([`ConnectionRepository::record_provisioning`]), so a refresh never overwrites them.
+macro_rules! read_columns {
+    () => {
+        concat!(columns!(), ", webhook_id, subscription_id, provisioned_at, provision_error")
     };
 }
 
@@ -84,6 +92,10 @@ struct Row {
     last_error: Option<String>,
     next_refresh_at: Option<DateTime<Utc>>,
     refresh_failures: i32,
+    webhook_id: Option<String>,
+    subscription_id: Option<String>,
+    provisioned_at: Option<DateTime<Utc>>,
+    provision_error: Option<String>,
 }
 
 impl TryFrom<Row> for Connection {
@@ -109,6 +121,12 @@ impl TryFrom<Row> for Connection {
             last_error: row.last_error,
             next_refresh_at: row.next_refresh_at,
             refresh_failures: u32::try_from(row.refresh_failures).unwrap_or(0),
+            provisioning: Provisioning {
+                webhook_id: row.webhook_id,
+                subscription_id: row.subscription_id,
+                provisioned_at: row.provisioned_at,
+                error: row.provision_error,
+            },
         })
     }
 }
@@ -117,7 +135,7 @@ impl TryFrom<Row> for Connection {
 impl ConnectionRepository for PgConnectionRepository {
     async fn get(&self, app_id: AppId) -> Result<Option<Connection>, StoreError> {
         let row: Option<Row> =
-            sqlx::query_as(concat!("SELECT app_id, ", columns!(), " FROM dialpad_connections WHERE app_id = $1"))
+            sqlx::query_as(concat!("SELECT app_id, ", read_columns!(), " FROM dialpad_connections WHERE app_id = $1"))
                 .bind(app_id.as_uuid())
                 .fetch_optional(&self.pool)
                 .await
@@ -129,7 +147,7 @@ impl ConnectionRepository for PgConnectionRepository {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let old: Option<Row> = sqlx::query_as(concat!(
             "SELECT app_id, ",
-            columns!(),
+            read_columns!(),
             " FROM dialpad_connections WHERE app_id = $1 FOR UPDATE"
         ))
         .bind(connection.app_id.as_uuid())
@@ -143,7 +161,8 @@ impl ConnectionRepository for PgConnectionRepository {
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                  ON CONFLICT (app_id) DO UPDATE SET (",
                 columns!(),
-                ", claimed_by, claimed_until) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL)"
+                ", claimed_by, claimed_until, webhook_id, subscription_id, provisioned_at, provision_error) = \
+                 ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL, NULL, NULL, NULL)"
             )),
             connection,
         )
@@ -165,7 +184,7 @@ impl ConnectionRepository for PgConnectionRepository {
             "UPDATE dialpad_connections SET claimed_by = $2, claimed_until = $4
              WHERE app_id = $1 AND (claimed_until IS NULL OR claimed_until <= $3)
              RETURNING app_id, ",
-            columns!()
+            read_columns!()
         ))
         .bind(app_id.as_uuid())
         .bind(holder)
@@ -237,6 +256,23 @@ impl ConnectionRepository for PgConnectionRepository {
         .await
         .map_err(store_error)?;
         Ok(ids.into_iter().map(AppId::from_uuid).collect())
+    }
+
+    async fn record_provisioning(&self, app_id: AppId, provisioning: &Provisioning) -> Result<bool, StoreError> {
+        let recorded = sqlx::query(
+            "UPDATE dialpad_connections
+             SET webhook_id = $2, subscription_id = $3, provisioned_at = $4, provision_error = $5
+             WHERE app_id = $1",
+        )
+        .bind(app_id.as_uuid())
+        .bind(&provisioning.webhook_id)
+        .bind(&provisioning.subscription_id)
+        .bind(provisioning.provisioned_at)
+        .bind(&provisioning.error)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(recorded.rows_affected() == 1)
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -1,11 +1,12 @@
-//! SessionStore over Redis: `SET key value PX ttl`, and GETDEL for take-once, which Redis
-//! runs atomically, so of concurrent takes on any instances exactly one gets the value.
+//! SessionStore over Redis: `SET key value PX ttl` (with NX for put-once), and GETDEL for
+//! take-once, which Redis runs atomically, so of concurrent takes (or put-onces) on any
+//! instances exactly one succeeds.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use fred::prelude::*;
-use fred::types::Expiration;
+use fred::types::{Expiration, SetOptions};
 
 use super::RedisClients;
 use crate::ports::{SessionStore, StoreError};
@@ -52,6 +53,18 @@ impl SessionStore for RedisSessionStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.connected()?;
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let stored: Option<String> = self
+            .clients
+            .pool
+            .set(self.key(key), value, Some(Expiration::PX(ttl_ms)), Some(SetOptions::NX), false)
+            .await
+            .map_err(unavailable)?;
+        Ok(stored.is_some())
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -154,10 +154,23 @@ impl DialpadConnections {
             .await;
         if let Some(old) = &replaced {
             match self.open(app_id, TokenPurpose::Access, &old.access_token) {
-                Ok(token) => revoke(oauth.as_ref(), &token, app_id, "replaced by a new connect").await,
+                Ok(token) => {
+                    // Another company's webhook would go on posting here: remove it first.
+                    if old.identity.company_id != identity.company_id
+                        && let Ok(api) = self.api()
+                    {
+                        self.deprovision(api.as_ref(), &token, app_id, &old.provisioning).await;
+                    }
+                    revoke(oauth.as_ref(), &token, app_id, "replaced by a new connect").await;
+                }
                 Err(err) => tracing::warn!(error = format!("{err:#}"), "the replaced tokens could not be revoked"),
             }
         }
+        // Events start arriving once Dialpad has the webhook: set it up off the answer.
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _ = this.provision(app_id).await;
+        });
         Ok(Connected { app_id, identity, replaced: replaced.is_some() })
     }
 }

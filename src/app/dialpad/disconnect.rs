@@ -1,4 +1,5 @@
-//! Disconnecting (POST /auth/dialpad/disconnect/{app_id}): under the connection's claim, its
+//! Disconnecting (POST /auth/dialpad/disconnect/{app_id}): under the connection's claim, the
+//! webhook and call subscription provisioned at Dialpad are deleted (best effort), its
 //! tokens are revoked at Dialpad (refreshed first when the access token has expired, since
 //! deauthorize takes an access token), then the connection is deleted. If Dialpad cannot be
 //! reached the connection is still deleted here, and the answer says the revocation did not
@@ -93,6 +94,9 @@ impl DialpadConnections {
             Ok(token) => token,
             Err(err) => return Revocation::Failed(format!("{err:#}")),
         };
+        if let Ok(api) = self.api() {
+            self.deprovision(api.as_ref(), &token, app_id, &connection.provisioning).await;
+        }
         match oauth.deauthorize(&token).await {
             Ok(()) => Revocation::Revoked,
             Err(DialpadError::Unauthorized) => Revocation::AlreadyInvalid,

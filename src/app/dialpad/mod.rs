@@ -3,17 +3,25 @@
 //! refreshed at about 80 % of their lifetime by exactly one instance at a time
 //! (refresh.rs, refresher.rs), clean disconnects (disconnect.rs), the status the admin API
 //! shows (status.rs), and status changes announced on the app's stream (announce.rs).
+//! Through the connection the server acts for the app (act.rs): it provisions the webhook
+//! and call subscription that deliver the app's events (provision.rs), starts calls and
+//! pops screens for the app's users (actions.rs), and pops the app's page when an inbound
+//! call rings (ring.rs).
 //!
 //! Exactly one instance rotates a connection's tokens: every rotation (and every replace or
 //! delete) runs under a claim on the connection's row, read again once claimed, and its
 //! write is fenced by that claim. A rotating refresh token used twice logs the account out.
 
+mod act;
+mod actions;
 mod announce;
 mod callback;
 mod disconnect;
 mod link;
+mod provision;
 mod refresh;
 mod refresher;
+mod ring;
 mod start;
 mod status;
 
@@ -27,17 +35,22 @@ use rand::rngs::OsRng;
 use secrecy::SecretString;
 use tokio::sync::Notify;
 
+pub use self::act::ActError;
+pub use self::actions::{ActionError, Agent};
 pub use self::callback::{CallbackError, CallbackParams, Connected};
 pub use self::disconnect::{DisconnectError, Disconnected, Revocation};
 pub use self::link::{CONNECT_LINK_TTL, ConnectLink, LinkError};
+pub use self::provision::{ProvisionError, Provisioned};
 pub use self::refresher::run_refresher;
 pub use self::start::{SESSION_TTL, StartError, Started};
 use crate::app::apps::Apps;
-use crate::app::webhooks::EventWriter;
+use crate::app::rate_limits::RateLimits;
+use crate::app::user_mappings::UserMappings;
+use crate::app::webhooks::{EventWriter, WebhookSecrets};
 use crate::domain::app::AppId;
 use crate::domain::crypto::{NONCE_LEN, SealingKey};
 use crate::domain::dialpad::{SealedToken, SessionCookie, TokenPurpose};
-use crate::ports::{Claim, Clock, ConnectionRepository, DialpadOAuth, SessionStore, StoreError};
+use crate::ports::{Claim, Clock, ConnectionRepository, DialpadApi, DialpadOAuth, SessionStore, StoreError};
 
 /// How long a claim on a connection lasts: longer than anything done under it (a refresh and
 /// a deauthorize, each bounded by the Dialpad client's timeout).
@@ -54,6 +67,11 @@ pub struct ConnectSettings {
     pub scopes: Vec<String>,
     /// Accept the connect form without a ticket (the old server's behaviour).
     pub connect_without_ticket: bool,
+    /// Where Dialpad reaches this server (PUBLIC_URL): provisioned webhooks post to
+    /// `<public_url>/webhooks/dialpad/<app_id>`.
+    pub public_url: String,
+    /// The call states the provisioned subscription asks for.
+    pub call_states: Vec<String>,
 }
 
 /// What the connections count.
@@ -66,6 +84,12 @@ pub struct DialpadMetrics {
     pub connected: metrics::Counter,
     /// Disconnects done on this instance.
     pub disconnected: metrics::Counter,
+    /// Dialpad API requests by operation and outcome.
+    pub api: std::sync::Arc<dyn Fn(&'static str, &'static str) -> metrics::Counter + Send + Sync>,
+    /// Their latency, by operation.
+    pub api_seconds: std::sync::Arc<dyn Fn(&'static str) -> metrics::Histogram + Send + Sync>,
+    /// Screen pops on ringing, by outcome (popped, skipped, limited, failed).
+    pub ring_pops: std::sync::Arc<dyn Fn(&'static str) -> metrics::Counter + Send + Sync>,
 }
 
 /// The Dialpad connection capability.
@@ -77,10 +101,15 @@ pub struct DialpadConnections {
 struct Inner {
     /// `None`: no OAuth client configured; connecting is refused.
     oauth: Option<Arc<dyn DialpadOAuth>>,
+    /// Configured with `oauth`.
+    api: Option<Arc<dyn DialpadApi>>,
     repo: Arc<dyn ConnectionRepository>,
     sessions: Arc<dyn SessionStore>,
     apps: Apps,
     writer: EventWriter,
+    secrets: WebhookSecrets,
+    mappings: UserMappings,
+    limits: RateLimits,
     key: SealingKey,
     cookie: SessionCookie,
     clock: Arc<dyn Clock>,
@@ -93,29 +122,42 @@ struct Inner {
 /// What the capability needs from the outside.
 pub struct DialpadPorts {
     pub oauth: Option<Arc<dyn DialpadOAuth>>,
+    pub api: Option<Arc<dyn DialpadApi>>,
     pub repo: Arc<dyn ConnectionRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
 }
 
+/// The other capabilities it works with.
+pub struct DialpadPeers {
+    pub apps: Apps,
+    pub writer: EventWriter,
+    pub secrets: WebhookSecrets,
+    pub mappings: UserMappings,
+    pub limits: RateLimits,
+}
+
 impl DialpadConnections {
     pub fn new(
         ports: DialpadPorts,
-        apps: Apps,
-        writer: EventWriter,
-        key: SealingKey,
-        session_secret: SecretString,
+        peers: DialpadPeers,
+        (key, session_secret): (SealingKey, SecretString),
         settings: ConnectSettings,
         metrics: DialpadMetrics,
     ) -> Self {
-        let DialpadPorts { oauth, repo, sessions, clock } = ports;
+        let DialpadPorts { oauth, api, repo, sessions, clock } = ports;
+        let DialpadPeers { apps, writer, secrets, mappings, limits } = peers;
         Self {
             inner: Arc::new(Inner {
                 oauth,
+                api,
                 repo,
                 sessions,
                 apps,
                 writer,
+                secrets,
+                mappings,
+                limits,
                 key,
                 cookie: SessionCookie::new(session_secret),
                 clock,

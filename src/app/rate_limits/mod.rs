@@ -165,6 +165,15 @@ impl RateLimits {
         }
     }
 
+    /// Counts `cost` uses of `subject` against `quota`, shared by every instance; the wait
+    /// when that is over it. When the limiter cannot be asked, the use goes through.
+    pub async fn take(&self, subject: &str, quota: Quota, cost: u32) -> Result<(), Duration> {
+        match self.inner.check(subject, quota, cost).await {
+            Decision::Allowed { .. } => Ok(()),
+            Decision::Limited { retry_after } => Err(retry_after),
+        }
+    }
+
     /// How long `client` is still refused for wrong credentials, if it is.
     pub fn refused(&self, client: Option<IpAddr>) -> Option<Duration> {
         self.refused_for(Allowance::Credentials, client)

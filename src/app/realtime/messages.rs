@@ -5,7 +5,9 @@
 //! - `{"type":"reset","last_seq":41,"message":"…"}` when a resume cannot be replayed;
 //! - `{"type":"call.ringing","seq":42,"call_id":7,"state":"ringing","target_id":5,
 //!   "event_timestamp":…,"received_at":"…","data":{…}}` for each event, `data` being the
-//!   event as Dialpad sent it (decoded, never the JWS).
+//!   event as Dialpad sent it (decoded, never the JWS). A call the app started with
+//!   `POST /api/dialpad/calls` carries the `custom_data` it gave, where Dialpad echoes it,
+//!   also at the top level, so a front end matches the call it started without digging.
 
 use std::sync::Arc;
 
@@ -40,6 +42,8 @@ struct EventMessage<'a> {
     target_id: Option<i64>,
     event_timestamp: Option<i64>,
     received_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_data: Option<&'a Value>,
     data: &'a Value,
 }
 
@@ -54,6 +58,7 @@ impl Frame {
             target_id: event.target_id,
             event_timestamp: event.event_timestamp_ms,
             received_at: event.received_at,
+            custom_data: event.payload.get("custom_data").filter(|v| !v.is_null()),
             data: &event.payload,
         };
         let text = serde_json::to_string(&message).expect("an event always serializes");

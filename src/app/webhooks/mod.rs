@@ -53,6 +53,12 @@ impl From<AppLookupError> for IngestError {
     }
 }
 
+/// Acts on events once they are stored (after the commit), without delaying the webhook's
+/// answer: implementations spawn what takes time.
+pub trait AfterStored: Send + Sync {
+    fn stored(&self, events: &[StoredEvent]);
+}
+
 /// Counters and timings of the ingest path, registered once by the wiring.
 #[derive(Clone)]
 pub struct WebhookMetrics {
@@ -80,6 +86,8 @@ pub struct Webhooks {
     legacy_secret: Option<Arc<SecretBox<Vec<u8>>>>,
     clock: Arc<dyn Clock>,
     metrics: WebhookMetrics,
+    /// What happens after events are stored (the screen pop on ringing).
+    after_stored: Option<Arc<dyn AfterStored>>,
 }
 
 impl Webhooks {
@@ -95,7 +103,13 @@ impl Webhooks {
         metrics: WebhookMetrics,
     ) -> Self {
         let legacy_secret = legacy_secret.map(|s| Arc::new(SecretBox::new(Box::new(s))));
-        Self { apps, mappings, store, writer, secrets, legacy_secret, clock, metrics }
+        Self { apps, mappings, store, writer, secrets, legacy_secret, clock, metrics, after_stored: None }
+    }
+
+    /// Hands every batch of stored events to `after`.
+    pub fn after_stored(mut self, after: Arc<dyn AfterStored>) -> Self {
+        self.after_stored = Some(after);
+        self
     }
 
     pub fn secrets(&self) -> &WebhookSecrets {
@@ -109,12 +123,15 @@ impl Webhooks {
         IncomingEvent { dedup_key, event, received_at: self.clock.now() }
     }
 
-    /// Counts an outcome once, whichever route it came from.
+    /// Counts an outcome once, whichever route it came from, and hands stored events on.
     fn record(&self, result: &Result<IngestOutcome, IngestError>) {
         match result {
             Ok(IngestOutcome::Stored(events)) => {
                 for event in events {
                     (self.metrics.stored)(event.kind).increment(1);
+                }
+                if let Some(after) = &self.after_stored {
+                    after.stored(events);
                 }
             }
             Ok(IngestOutcome::Duplicate) => self.metrics.duplicates.increment(1),

@@ -65,6 +65,16 @@ fn a_complete_production_configuration_is_accepted() {
     assert!(!config.internal_api_secret.generated && !config.token_encryption_key.generated);
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.dialpad.base_url, "https://dialpad.com");
+    assert_eq!(config.dialpad.public_url, None, "the redirect URI's origin is used");
+    assert!(config.dialpad.call_states.contains(&"ringing".to_owned()));
+    let moved = Settings {
+        public_url: Some("https://hooks.example.com/".into()),
+        dialpad_call_states: "ringing,hangup missed".into(),
+        ..production()
+    };
+    let config = Config::from_settings(&moved).unwrap();
+    assert_eq!(config.dialpad.public_url.as_deref(), Some("https://hooks.example.com"));
+    assert_eq!(config.dialpad.call_states, ["ringing", "hangup", "missed"]);
 }
 
 #[test]
@@ -87,6 +97,10 @@ fn production_rules_are_enforced() {
         ("TRUSTED_PROXIES", Settings { trusted_proxies: Some("10.0.0.0/8,nope".into()), ..production() }),
         ("LOG_FORMAT", Settings { log_format: Some("xml".into()), ..production() }),
         ("APP_ENV", Settings { app_env: Some("prodution".into()), ..production() }),
+        ("PUBLIC_URL", Settings { public_url: Some("http://cti.example.com".into()), ..production() }),
+        ("PUBLIC_URL", Settings { public_url: Some("https://cti.example.com/cti".into()), ..production() }),
+        ("DIALPAD_CALL_STATES", Settings { dialpad_call_states: " , ".into(), ..production() }),
+        ("DIALPAD_CALL_STATES", Settings { dialpad_call_states: "ringing Hangup!".into(), ..production() }),
     ];
     for (variable, settings) in cases {
         let found = problems(&settings);

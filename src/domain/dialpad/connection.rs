@@ -115,6 +115,17 @@ fn associated_data(app_id: AppId, purpose: TokenPurpose) -> Vec<u8> {
     [app_id.as_uuid().as_bytes().as_slice(), purpose.label()].concat()
 }
 
+/// What the server set up at Dialpad for the app: the webhook that delivers its events and
+/// the call subscription on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provisioning {
+    pub webhook_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub provisioned_at: Option<DateTime<Utc>>,
+    /// Why the last provisioning failed, and how to retry; cleared by a successful one.
+    pub error: Option<String>,
+}
+
 /// An app's connection to its Dialpad account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
@@ -134,6 +145,8 @@ pub struct Connection {
     pub next_refresh_at: Option<DateTime<Utc>>,
     /// Failed refreshes in a row (the backoff).
     pub refresh_failures: u32,
+    /// Written on its own (a refresh never touches it); empty for a new connection.
+    pub provisioning: Provisioning,
 }
 
 /// The message kept when Dialpad answers a grant without a refresh token.
@@ -165,6 +178,7 @@ impl Connection {
             last_error: None,
             next_refresh_at: Some(refresh_due(now, lifetime)),
             refresh_failures: 0,
+            provisioning: Provisioning::default(),
         }
     }
 

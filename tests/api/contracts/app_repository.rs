@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use cti_server::adapters::memory::MemoryAppRepository;
 use cti_server::adapters::postgres::PgAppRepository;
 use cti_server::domain::app::{App, AppId, AppName, AppPatch};
+use cti_server::domain::dialpad::ScreenPopTemplate;
 use cti_server::domain::pagination::PageLimit;
 use cti_server::ports::{AppCursor, AppRepository};
 
@@ -44,13 +45,21 @@ async fn contract(repo: Arc<dyn AppRepository>) {
 
     // update: applies the patch; a no-op leaves updated_at alone
     let later = at(100);
-    let patch = AppPatch { name: Some(AppName::parse("a2").unwrap()), is_active: Some(false) };
+    let template = ScreenPopTemplate::parse("https://crm.example.com/?p={external_number}").unwrap();
+    let patch = AppPatch {
+        name: Some(AppName::parse("a2").unwrap()),
+        is_active: Some(false),
+        screen_pop_url: Some(Some(template.clone())),
+    };
     let updated = repo.update(a.id, &patch, later).await.unwrap().unwrap();
     assert_eq!((updated.name.as_str(), updated.is_active, updated.updated_at), ("a2", false, later));
+    assert_eq!(updated.screen_pop_url, Some(template));
     assert_eq!(repo.get(a.id).await.unwrap(), Some(updated.clone()));
     let same = repo.update(a.id, &patch, later + Duration::seconds(5)).await.unwrap().unwrap();
     assert_eq!(same.updated_at, later);
     assert_eq!(repo.update(AppId::generate(), &patch, later).await.unwrap(), None);
+    let cleared = AppPatch { screen_pop_url: Some(None), ..AppPatch::default() };
+    assert_eq!(repo.update(a.id, &cleared, later).await.unwrap().unwrap().screen_pop_url, None);
 }
 
 #[tokio::test]

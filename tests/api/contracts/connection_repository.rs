@@ -11,7 +11,9 @@ use cti_server::adapters::memory::{MemoryAppRepository, MemoryConnectionReposito
 use cti_server::adapters::postgres::{PgAppRepository, PgConnectionRepository};
 use cti_server::domain::app::{App, AppId, AppName};
 use cti_server::domain::crypto::SealingKey;
-use cti_server::domain::dialpad::{Connection, ConnectionStatus, DialpadIdentity, SealedToken, TokenPurpose};
+use cti_server::domain::dialpad::{
+    Connection, ConnectionStatus, DialpadIdentity, Provisioning, SealedToken, TokenPurpose,
+};
 use cti_server::ports::{AppRepository, Claim, ConnectionRepository};
 
 use crate::infra::TestDb;
@@ -72,6 +74,28 @@ async fn contract(
     assert!(matches!(here.claim(a, "h3", at(32), at(62)).await.unwrap(), Claim::Taken(_)), "a save ends the claim");
     here.release(a, "h3").await.unwrap();
 
+    // Provisioning: recorded on its own, kept by a token save, read by every instance and
+    // by a claim, and forgotten by a replace (a new connect provisions anew).
+    let provisioning = Provisioning {
+        webhook_id: Some("4500000000000001".into()),
+        subscription_id: Some("4500000000000002".into()),
+        provisioned_at: Some(at(33)),
+        error: None,
+    };
+    assert!(here.record_provisioning(a, &provisioning).await.unwrap());
+    assert!(!here.record_provisioning(never, &provisioning).await.unwrap(), "no connection, nothing recorded");
+    let Claim::Taken(claimed) = there.claim(a, "h3", at(34), at(64)).await.unwrap() else { panic!("not taken") };
+    assert_eq!(claimed.provisioning, provisioning, "a claim reads it");
+    assert!(there.save_claimed(&refreshed, "h3").await.unwrap(), "a token save (which carries none)");
+    refreshed.provisioning = provisioning.clone();
+    assert_eq!(here.get(a).await.unwrap(), Some(refreshed.clone()), "kept by the token save");
+    let failed = Provisioning { error: Some("Dialpad refused (http_403)".into()), ..provisioning };
+    assert!(there.record_provisioning(a, &failed).await.unwrap());
+    assert_eq!(here.get(a).await.unwrap().unwrap().provisioning, failed);
+
+    assert!(here.replace(&second).await.unwrap().is_some_and(|old| old.provisioning.error.is_some()));
+    assert_eq!(there.get(a).await.unwrap().unwrap().provisioning, Provisioning::default(), "a replace resets it");
+
     // Due: soonest first, claimed ones left out; next_due sees them all.
     let mut later = connection(b, "u4", 200);
     later.next_refresh_at = Some(at(150));
@@ -87,6 +111,7 @@ async fn contract(
     reauth.refresh_refused("invalid_grant".into());
     here.replace(&reauth).await.unwrap();
     assert_eq!(here.due(at(10_000), 10).await.unwrap(), vec![a], "reauth_required is never due");
+    assert_eq!(there.get(b).await.unwrap().unwrap().provisioning, Provisioning::default());
 
     // Delete: fenced.
     assert!(!here.delete_claimed(a, "h3").await.unwrap());

@@ -1,5 +1,5 @@
 //! SessionStore contract, in memory and over Redis: values expire, a take succeeds once
-//! (also under concurrency, across instances), and a put replaces.
+//! (also under concurrency, across instances), a put replaces, and a put-once stores once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,17 @@ async fn contract(here: Arc<dyn SessionStore>, there: Arc<dyn SessionStore>) {
     });
     let winners = futures_util::future::join_all(takes).await.into_iter().flatten().count();
     assert_eq!(winners, 1, "exactly one concurrent take gets the value");
+
+    let puts = (0..20).map(|i| {
+        let store = if i % 2 == 0 { here.clone() } else { there.clone() };
+        async move { store.put_new("once", &format!("v{i}"), LONG).await.unwrap() }
+    });
+    let stored = futures_util::future::join_all(puts).await.into_iter().filter(|s| *s).count();
+    assert_eq!(stored, 1, "exactly one concurrent put-once stores");
+    assert!(here.get("once").await.unwrap().is_some());
+    here.put("gone", "v", Duration::from_millis(50)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(there.put_new("gone", "again", LONG).await.unwrap(), "an expired value does not count");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! No token in clear anywhere: not in any PostgreSQL row, not in any Redis value, not in any
-//! log line at debug level (codes, verifiers, cookies and secrets neither).
+//! log line at debug level (codes, verifiers, cookies and secrets neither, nor the webhook
+//! secret provisioning gave Dialpad).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -27,6 +28,7 @@ async fn no_token_is_kept_in_clear_in_postgres_or_redis() {
     let app_id = app.create_app("crm").await;
     connected(&app, &app_id).await;
     until(Duration::from_secs(20), "a refresh", async || fake.seen().refreshes >= 1).await;
+    until(Duration::from_secs(20), "provisioning", async || !fake.webhooks().is_empty()).await;
     // A connect left half-way: its session (with the PKCE verifier) waits in Redis.
     let mut browser = Browser::default();
     let started = browser.open(&app.address, &app.connect_link(&app_id).await).await;
@@ -38,6 +40,7 @@ async fn no_token_is_kept_in_clear_in_postgres_or_redis() {
     let mut secrets = fake.issued();
     secrets.extend(fake.seen().token_requests.iter().filter_map(|r| r.get("code_verifier").cloned()));
     secrets.extend([state, session_id, fake_dialpad::CLIENT_SECRET.to_owned()]);
+    secrets.extend(fake.webhooks().into_iter().filter_map(|w| w.secret));
     let needles = needles(&secrets);
 
     let infra = app.infra.clone().unwrap();
@@ -120,6 +123,8 @@ async fn no_token_reaches_the_logs_at_debug_level() {
     let back = browser.authorize(started).await;
     json_of(browser.callback(&base, &back).await, 200).await;
     until(Duration::from_secs(20), "two refreshes", async || fake.seen().refreshes >= 2).await;
+    until(Duration::from_secs(20), "provisioning", async || !fake.webhooks().is_empty()).await;
+    let webhook_secrets: Vec<String> = fake.webhooks().into_iter().filter_map(|w| w.secret).collect();
     let disconnected = internal(Method::POST, &format!("/auth/dialpad/disconnect/{app_id}")).send().await.unwrap();
     json_of(disconnected, 200).await;
 
@@ -131,6 +136,7 @@ async fn no_token_reaches_the_logs_at_debug_level() {
         "dialpad connect started",
         "dialpad token exchange succeeded",
         "dialpad tokens refreshed",
+        "dialpad webhook and call subscription provisioned",
         "dialpad disconnected",
     ] {
         assert!(logs.contains(expected), "no {expected:?} line in the logs");
@@ -143,6 +149,8 @@ async fn no_token_reaches_the_logs_at_debug_level() {
         fake_dialpad::CLIENT_SECRET.to_owned(),
         SESSION_SECRET.to_owned(),
     ]);
+    assert_eq!(webhook_secrets.len(), 1, "the secret Dialpad signs with");
+    secrets.extend(webhook_secrets);
     assert!(secrets.len() > 8);
     for secret in secrets {
         assert!(!logs.contains(&secret), "a secret in the logs ({} characters)", secret.len());

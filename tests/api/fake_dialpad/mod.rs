@@ -4,7 +4,10 @@
 //! every use and a refresh token used twice is `invalid_grant`, access tokens expire, and
 //! deauthorize revokes the whole grant. It counts what it saw, and can be told to deny,
 //! refuse, leave out the refresh token, fail with a status (429 with Retry-After, 503), or
-//! stop answering altogether.
+//! stop answering altogether. Its REST API (api.rs) keeps webhooks and call subscriptions,
+//! takes calls and screen pops, and delivers signed events as Dialpad does.
+
+mod api;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,6 +48,13 @@ pub struct Behaviour {
     pub outage: Option<u16>,
     /// How long the token endpoint takes to answer (the real one takes a while).
     pub token_delay: Duration,
+    /// Answer every REST request (not OAuth, not /users/me) with this status (and
+    /// Retry-After seconds when given).
+    pub api_failure: Option<(u16, Option<u64>)>,
+    /// Answer 403 to webhook and subscription writes (the connecting user is no admin).
+    pub not_admin: bool,
+    /// Items per page of a list (small, so clients must follow the cursor).
+    pub page_size: usize,
 }
 
 impl Default for Behaviour {
@@ -59,6 +69,9 @@ impl Default for Behaviour {
             token_failure: None,
             outage: None,
             token_delay: Duration::ZERO,
+            api_failure: None,
+            not_admin: false,
+            page_size: 2,
         }
     }
 }
@@ -97,6 +110,7 @@ struct State {
     /// Every code and token handed out, to look for them where they must not be.
     issued: Vec<String>,
     seen: Seen,
+    api: api::ApiState,
 }
 
 pub struct FakeDialpad {
@@ -140,6 +154,13 @@ impl FakeDialpad {
     pub fn live_access_tokens(&self) -> Vec<String> {
         let state = self.state.lock().unwrap();
         state.access.keys().filter(|t| state.valid_access(t).is_some()).cloned().collect()
+    }
+
+    /// Revokes every grant behind the server's back (an admin removed the app in Dialpad).
+    pub fn revoke_all(&self) {
+        let mut state = self.state.lock().unwrap();
+        let grants = state.next_grant;
+        state.revoked.extend(1..=grants);
     }
 
     /// Stops answering: connections are refused from now on.
@@ -214,13 +235,8 @@ fn client_credentials(req: &Request, form: &HashMap<String, String>) -> Option<(
 impl Handler for Fake {
     async fn handle(&self, req: &mut Request, _depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
         let path = req.uri().path().to_owned();
-        let form: HashMap<String, String> = match req.method().as_str() {
-            "POST" => {
-                let body = req.payload().await.map(|b| b.to_vec()).unwrap_or_default();
-                url::form_urlencoded::parse(&body).into_owned().collect()
-            }
-            _ => HashMap::new(),
-        };
+        let body = req.payload().await.map(|b| b.to_vec()).unwrap_or_default();
+        let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
         let delay = self.state.lock().unwrap().behaviour.token_delay;
         if path == "/oauth2/token" && !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -249,6 +265,13 @@ impl Handler for Fake {
                 }
                 None => oauth_error(res, 401, "invalid_token"),
             },
+            (method, rest) if rest.starts_with("/api/v2/") => {
+                state.api.seen.requests.push(format!("{method} {rest}"));
+                match bearer(req).and_then(|t| state.valid_access(&t)) {
+                    Some(_) => api::handle(&mut state, method, rest, req.query::<String>("cursor"), &body, res),
+                    None => oauth_error(res, 401, "invalid_token"),
+                }
+            }
             _ => oauth_error(res, 404, "not_found"),
         }
     }

@@ -181,11 +181,11 @@ async fn inactive_and_unknown_apps_cannot_get_keys_and_deactivation_reaches_cach
     let key = w.keys.issue(app, Duration::zero()).await.unwrap();
     w.check(key.key.expose()).await.unwrap();
 
-    w.apps.update(app, AppPatch { is_active: Some(false), name: None }).await.unwrap();
+    w.apps.update(app, AppPatch { is_active: Some(false), ..AppPatch::default() }).await.unwrap();
     assert!(matches!(w.check(key.key.expose()).await, Err(AuthError::Inactive(a)) if a == app));
     assert!(matches!(w.keys.issue(app, Duration::zero()).await, Err(KeyAdminError::AppInactive)));
 
-    w.apps.update(app, AppPatch { is_active: Some(true), name: None }).await.unwrap();
+    w.apps.update(app, AppPatch { is_active: Some(true), ..AppPatch::default() }).await.unwrap();
     assert_eq!(w.check(key.key.expose()).await.unwrap(), app);
 }
 
@@ -246,7 +246,7 @@ async fn an_invalidation_reloads_a_cached_key_from_storage_without_another_argon
     assert_eq!(w.auth.authenticate(Some(&key)).await.unwrap().app_name.as_str(), "acme");
 
     // A rename stales the cached check: the next request sees the new name...
-    let renamed = AppPatch { name: Some(AppName::parse("acme two").unwrap()), is_active: None };
+    let renamed = AppPatch { name: Some(AppName::parse("acme two").unwrap()), ..AppPatch::default() };
     w.apps.update(app, renamed).await.unwrap();
     assert_eq!(w.auth.authenticate(Some(&key)).await.unwrap().app_name.as_str(), "acme two");
     // ...and "notices may have been lost" (a Redis reconnect) stales everything.
@@ -414,7 +414,7 @@ async fn a_stream_admitted_after_its_app_was_reactivated_stands_beside_ending_on
     let app = w.app().await;
     let key = w.keys.issue(app, Duration::zero()).await.unwrap().key.expose().to_owned();
     let mut before = w.credentials.watch(&w.admit(&key).await);
-    let off = |active| AppPatch { is_active: Some(active), name: None };
+    let off = |active| AppPatch { is_active: Some(active), ..AppPatch::default() };
     w.apps.update(app, off(false)).await.unwrap();
     w.credentials.changed(Invalidation::App(app));
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), before.ended()).await;

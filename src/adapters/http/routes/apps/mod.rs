@@ -22,6 +22,8 @@ pub struct AppResponse {
     pub id: Uuid,
     pub name: String,
     pub is_active: bool,
+    /// The screen pop template (null: none).
+    pub screen_pop_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -32,6 +34,7 @@ impl From<App> for AppResponse {
             id: app.id.as_uuid(),
             name: app.name.to_string(),
             is_active: app.is_active,
+            screen_pop_url: app.screen_pop_url.map(|t| t.to_string()),
             created_at: app.created_at,
             updated_at: app.updated_at,
         }

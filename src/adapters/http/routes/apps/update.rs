@@ -6,9 +6,11 @@ use serde::Deserialize;
 
 use super::AppResponse;
 use crate::adapters::http::error::ApiError;
+use crate::adapters::http::extract::double_option;
 use crate::adapters::http::extract::{self, json_body};
 use crate::adapters::http::state::AppState;
 use crate::domain::app::{AppName, AppPatch};
+use crate::domain::dialpad::ScreenPopTemplate;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,13 @@ pub struct UpdateAppRequest {
     name: Option<String>,
     /// false deactivates the app: its keys, webhooks and streams answer 403.
     is_active: Option<bool>,
+    /// Popped on the agent's Dialpad when an inbound call rings for a mapped user, e.g.
+    /// `https://crm.example.com/lookup?phone={external_number}&call={call_id}`. Placeholders:
+    /// external_number, internal_number, call_id, dialpad_user_id, app_user_id, direction
+    /// (URL-encoded). null removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[salvo(schema(max_length = 2048))]
+    screen_pop_url: Option<Option<String>>,
 }
 
 impl TryFrom<UpdateAppRequest> for AppPatch {
@@ -34,9 +43,14 @@ impl TryFrom<UpdateAppRequest> for AppPatch {
             .map(|n| AppName::parse(&n))
             .transpose()
             .map_err(|e| ApiError::bad_request(format!("name: {e}.")))?;
-        let patch = AppPatch { name, is_active: body.is_active };
+        let screen_pop_url = body
+            .screen_pop_url
+            .map(|t| t.map(|t| ScreenPopTemplate::parse(&t)).transpose())
+            .transpose()
+            .map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+        let patch = AppPatch { name, is_active: body.is_active, screen_pop_url };
         if patch.is_empty() {
-            return Err(ApiError::bad_request("Nothing to update: send name and/or is_active."));
+            return Err(ApiError::bad_request("Nothing to update: send name, is_active and/or screen_pop_url."));
         }
         Ok(patch)
     }

@@ -1,5 +1,5 @@
-//! GET /internal/apps/{app_id}/dialpad/connection: the app's Dialpad connection, never its
-//! tokens; 404 when the app has none.
+//! GET /internal/apps/{app_id}/dialpad/connection: the app's Dialpad connection (and what
+//! was provisioned through it), never its tokens; 404 when the app has none.
 
 use chrono::{DateTime, Utc};
 use salvo::oapi::ToSchema;
@@ -23,6 +23,13 @@ pub struct ConnectionResponse {
     pub last_refreshed_at: Option<DateTime<Utc>>,
     /// Why the last refresh failed; null after a successful one.
     pub last_error: Option<String>,
+    /// The Dialpad webhook delivering the app's events (null until provisioned).
+    pub webhook_id: Option<String>,
+    /// The call-event subscription on it.
+    pub subscription_id: Option<String>,
+    pub provisioned_at: Option<DateTime<Utc>>,
+    /// Why the last provisioning failed and how to retry; null after a successful one.
+    pub provision_error: Option<String>,
 }
 
 /// The app's Dialpad connection (status, who connected, token expiry; never a token).
@@ -48,5 +55,9 @@ pub async fn dialpad_connection(req: &mut Request, depot: &mut Depot) -> Result<
         access_token_expires_at: connection.access_token_expires_at,
         last_refreshed_at: connection.last_refreshed_at,
         last_error: connection.last_error,
+        webhook_id: connection.provisioning.webhook_id,
+        subscription_id: connection.provisioning.subscription_id,
+        provisioned_at: connection.provisioning.provisioned_at,
+        provision_error: connection.provisioning.error,
     }))
 }
