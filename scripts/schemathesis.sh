@@ -39,8 +39,11 @@ KEY=$(curl -fs -X POST "$BASE/internal/apps/$APP/api-key" -H "Authorization: Bea
 # tokens cannot (a string is a valid cursor, ticket or code by type only; a callback needs
 # its browser's cookie; /ws needs a WebSocket handshake). Every other check runs: no server
 # error, every status, header and body as documented, invalid input refused.
+# One worker: with two threads, Python 3.11's ast module now and then raises "AST
+# constructor recursion depth mismatch" inside hypothesis (CPython gh-106905), failing the
+# run for nothing the server did.
 schemathesis run "$BASE/openapi.json" \
   -H "Authorization: Bearer $SECRET" -H "x-app-api-key: $KEY" \
   --checks all --exclude-checks ensure_resource_availability,positive_data_acceptance \
-  --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --workers 2 --seed 1 \
+  --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --workers 1 --seed 1 \
   --suppress-health-check all --warnings off
