@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile in the Rust image, run from a slim Debian with only CA
-# certificates and the binary, as an unprivileged user.
+# certificates, curl (the healthcheck of docker-compose.yml) and the binary, as an
+# unprivileged user.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
@@ -13,7 +14,7 @@ RUN cargo build --release --locked --bin cti-server
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home cti
 COPY --from=build /src/target/release/cti-server /usr/local/bin/cti-server

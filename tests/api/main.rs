@@ -23,6 +23,7 @@ mod https;
 mod internal_auth;
 mod openapi;
 mod rate_limits;
+mod rolling_restart;
 mod shutdown;
 mod streams;
 mod use_cases;
