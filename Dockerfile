@@ -10,6 +10,8 @@ COPY Cargo.toml Cargo.lock build.rs rustfmt.toml ./
 COPY vendor vendor
 COPY src src
 COPY migrations migrations
+# The live console embeds the stream client apps use.
+COPY clients/js/cti-stream.js clients/js/cti-stream.js
 RUN cargo build --release --locked --bin cti-server
 
 FROM debian:bookworm-slim

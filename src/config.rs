@@ -66,6 +66,8 @@ pub struct Config {
     pub dialpad: DialpadConfig,
     pub token_encryption_key: EncryptionKey,
     pub run_migrations: bool,
+    /// Serve the live console at /console (CONSOLE_ENABLED; off in production by default).
+    pub console: bool,
     pub api_keys: ApiKeyConfig,
     /// Largest webhook body accepted.
     pub webhook_max_body_bytes: usize,

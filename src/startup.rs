@@ -239,6 +239,7 @@ impl Application {
                 internal_api_secret: config.internal_api_secret.value.clone(),
                 enforce_https: (config.environment == Environment::Production)
                     .then(|| config.http.trusted_proxies.clone()),
+                console: config.console,
             },
         );
 

@@ -176,6 +176,10 @@ pub struct Settings {
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", global = true, default_value = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS)]
     pub shutdown_timeout_seconds: String,
 
+    /// Serve the live console at /console (true or false). Default: on, except in production.
+    #[arg(long, env = "CONSOLE_ENABLED", global = true)]
+    pub console_enabled: Option<String>,
+
     /// Apply database migrations when `serve` starts (true or false).
     #[arg(long, env = "RUN_MIGRATIONS", global = true, default_value = DEFAULT_RUN_MIGRATIONS)]
     pub run_migrations: String,
@@ -270,6 +274,7 @@ impl Default for Settings {
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS.to_owned(),
             run_migrations: DEFAULT_RUN_MIGRATIONS.to_owned(),
+            console_enabled: None,
             api_key_cache_ttl_seconds: DEFAULT_API_KEY_CACHE_TTL_SECONDS.to_owned(),
             api_key_failure_cache_ttl_seconds: DEFAULT_API_KEY_FAILURE_CACHE_TTL_SECONDS.to_owned(),
             webhook_max_body_bytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES.to_owned(),

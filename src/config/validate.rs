@@ -85,6 +85,10 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
     let dialpad = dialpad(s, environment, http.port, &mut problems);
     let token_encryption_key = encryption_key(s, deployed, &mut problems);
     let run_migrations = parse_bool(&s.run_migrations, "RUN_MIGRATIONS", &mut problems);
+    let console = match &s.console_enabled {
+        Some(raw) => parse_bool(raw, "CONSOLE_ENABLED", &mut problems),
+        None => environment != Environment::Production,
+    };
     let api_keys = api_key_config(s, &mut problems);
     let webhook_max_body_bytes =
         parse_number(&s.webhook_max_body_bytes, "WEBHOOK_MAX_BODY_BYTES", 1024..=64 * 1024 * 1024, &mut problems)
@@ -106,6 +110,7 @@ pub(super) fn validate(s: &Settings) -> Result<Config, ConfigError> {
         dialpad,
         token_encryption_key,
         run_migrations,
+        console,
         api_keys,
         webhook_max_body_bytes,
         streams,

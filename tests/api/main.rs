@@ -13,6 +13,7 @@ mod api_keys;
 mod app_api;
 mod apps;
 mod cli;
+mod console;
 mod contracts;
 mod dialpad_actions;
 mod dialpad_oauth;

@@ -14,7 +14,8 @@ async fn openapi_json_is_an_openapi_3_document_listing_every_route() {
     let text = serde_json::to_string(&doc).unwrap();
     oas3::from_json(&text).expect("the document parses as OpenAPI 3.1");
 
-    let router = api_router(&HttpSettings { internal_api_secret: SecretString::from("x"), enforce_https: None });
+    let router =
+        api_router(&HttpSettings { internal_api_secret: SecretString::from("x"), enforce_https: None, console: false });
     let routes = route_table::routes(&router);
     assert!(routes.len() >= 6, "{routes:?}");
     for (method, path) in routes {

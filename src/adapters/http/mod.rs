@@ -2,6 +2,7 @@
 //! document. [`service`] assembles everything into one salvo `Service`.
 
 pub mod catcher;
+mod console;
 pub mod cursor;
 pub mod error;
 pub mod extract;
@@ -35,6 +36,8 @@ pub struct HttpSettings {
     pub internal_api_secret: SecretString,
     /// `Some` in production: redirect plain http to https and send HSTS.
     pub enforce_https: Option<Vec<IpNet>>,
+    /// Serve the live console at /console.
+    pub console: bool,
 }
 
 /// Every API route (without the documentation routes).
@@ -157,12 +160,16 @@ pub fn openapi(router: &Router) -> OpenApi {
     doc
 }
 
-/// The whole HTTP service: API routes, /openapi.json, /docs, middleware and the JSON catcher.
+/// The whole HTTP service: API routes, /openapi.json, /docs, the console, middleware and the
+/// JSON catcher.
 pub fn service(state: AppState, settings: HttpSettings) -> Service {
     let router = api_router(&settings);
     let doc = openapi(&router);
-    let router =
+    let mut router =
         router.unshift(doc.into_router("/openapi.json")).unshift(SwaggerUi::new("/openapi.json").into_router("/docs"));
+    if settings.console {
+        router = router.unshift(console::router());
+    }
     let mut service = Service::new(router)
         .catcher(Catcher::default().hoop(catcher::json_errors))
         .hoop(Observe::new(state.metrics.clone()))

@@ -66,6 +66,10 @@ fn a_complete_production_configuration_is_accepted() {
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.dialpad.base_url, "https://dialpad.com");
     assert_eq!(config.dialpad.public_url, None, "the redirect URI's origin is used");
+    assert!(!config.console, "no console in production unless asked for");
+    let with_console = Settings { console_enabled: Some("true".into()), ..production() };
+    assert!(Config::from_settings(&with_console).unwrap().console);
+    assert!(Config::from_settings(&defaults()).unwrap().console, "on in development");
     assert!(config.dialpad.call_states.contains(&"ringing".to_owned()));
     let moved = Settings {
         public_url: Some("https://hooks.example.com/".into()),
@@ -97,6 +101,7 @@ fn production_rules_are_enforced() {
         ("TRUSTED_PROXIES", Settings { trusted_proxies: Some("10.0.0.0/8,nope".into()), ..production() }),
         ("LOG_FORMAT", Settings { log_format: Some("xml".into()), ..production() }),
         ("APP_ENV", Settings { app_env: Some("prodution".into()), ..production() }),
+        ("CONSOLE_ENABLED", Settings { console_enabled: Some("yes please".into()), ..production() }),
         ("PUBLIC_URL", Settings { public_url: Some("http://cti.example.com".into()), ..production() }),
         ("PUBLIC_URL", Settings { public_url: Some("https://cti.example.com/cti".into()), ..production() }),
         ("DIALPAD_CALL_STATES", Settings { dialpad_call_states: " , ".into(), ..production() }),
