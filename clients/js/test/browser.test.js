@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { CHROMIUM, haveChromium, launchChromium, openPage } from '../test-support/browser.js';
+import { tcpProxy } from '../test-support/proxy.js';
 import { sleep, waitFor } from '../test-support/fake-server.js';
 import { createApp, freePort, jws, postWebhook, startServer } from '../test-support/server.js';
 
@@ -106,7 +107,7 @@ test('the console shows a live call moving from ringing to connected to hangup',
   t.diagnostic(`screenshot: ${screenshot}`);
 });
 
-test('a page keeps receiving through a server restart, none lost or repeated', {
+test('a page keeps receiving through a server restart and a network cut, none lost or repeated', {
   skip: skipReason({ database: true }),
   timeout: 60_000,
 }, async (t) => {
@@ -139,9 +140,12 @@ test('a page keeps receiving through a server restart, none lost or repeated', {
   const chromium = await launchChromium();
   defer(() => chromium.close());
   const { page, problems } = await openPage(chromium.browser);
+  // The browser reaches the server through a proxy that can cut the network.
+  const network = await tcpProxy(options.port);
+  defer(() => network.close());
   // Only for a same-origin document: the client is imported from the server itself and /ws
   // resolves against the page, as in any app. (Nobody signs in, so the console stays idle.)
-  await page.goto(`${server.base}/console`, { waitUntil: 'load' });
+  await page.goto(`http://127.0.0.1:${network.port}/console`, { waitUntil: 'load' });
   await page.evaluate(async (apiKey) => {
     const { CtiStream } = await import('/console/cti-stream.js');
     window.seen = [];
@@ -162,7 +166,7 @@ test('a page keeps receiving through a server restart, none lost or repeated', {
   // stopped and started again on the same port. Posting does not pause for the restart:
   // like Dialpad, it retries a refused or failed post until it gets a 200. A post whose
   // answer was lost in the shutdown is stored once all the same (the retry is a duplicate).
-  const N = 60;
+  const N = 100;
   let accepted = 0;
   let retried = 0;
   const posting = (async () => {
@@ -200,6 +204,13 @@ test('a page keeps receiving through a server restart, none lost or repeated', {
   assert.equal(first.proc.exitCode, 0, `the server exited badly: ${first.stderr()}`);
   const restartedAt = accepted;
   server = await startServer(BIN, options); // same port, same database: resolves once healthy
+
+  // Then the network between the browser and the server drops every connection at once.
+  await waitFor(() => accepted >= 50, 20_000, '50 webhooks accepted');
+  await page.waitForFunction(() => window.stream.state === 'live', { timeout: 15_000 });
+  const cutAt = accepted;
+  const cutSockets = network.cut();
+  assert.ok(cutSockets > 0, 'the stream went through the proxy');
   await posting;
 
   await page
@@ -215,15 +226,17 @@ test('a page keeps receiving through a server restart, none lost or repeated', {
     errors: window.errors,
   }));
 
-  assert.ok(restartedAt < N, 'the restart happened while posting');
+  assert.ok(restartedAt < N && cutAt < N, 'the restart and the cut happened while posting');
   assert.deepEqual(seen, Array.from({ length: N }, (_, i) => i + 1), 'every seq once, in order');
-  const reconnect = statuses.indexOf('reconnecting');
-  assert.ok(reconnect > statuses.indexOf('live'), `a reconnect after going live: ${statuses}`);
+  const reconnects = statuses.filter((s) => s === 'reconnecting').length;
+  assert.ok(reconnects >= 2, `a reconnect after the restart and after the cut: ${statuses}`);
+  assert.ok(statuses.indexOf('reconnecting') > statuses.indexOf('live'), `reconnects after going live: ${statuses}`);
   assert.equal(statuses.at(-1), 'live', `live again: ${statuses}`);
   assert.deepEqual(errors, []);
   const attempts = statuses.filter((s) => s === 'connecting').length;
   t.diagnostic(
-    `restart after ${restartedAt} events (stop took ${stopMs} ms); ${retried} posts retried; ` +
+    `restart after ${restartedAt} events (stop took ${stopMs} ms), network cut after ${cutAt} ` +
+      `(${cutSockets} sockets); ${retried} posts retried; ` +
       `${attempts} connection attempts; last statuses: ${statuses.slice(-3).join(' ')}`,
   );
   // Chromium logs the refused reconnect attempts as console errors; only exceptions count.
