@@ -93,8 +93,15 @@ impl RedisPubSub {
                 .or_insert_with(|| Route { tx: broadcast::channel(LISTENER_CAPACITY).0, subscribed: Arc::default() });
             (route.tx.subscribe(), route.subscribed.clone())
         };
+        // fred may report a SUBSCRIBE done before Redis ran it (seen under CPU load: a message
+        // published right after was never delivered). A PING answered on the same connection
+        // comes after Redis ran the SUBSCRIBE, so from then on nothing published is missed.
         let subscribe = async {
-            match tokio::time::timeout(SUBSCRIBE_TIMEOUT, self.subscriber.subscribe(channel)).await {
+            let confirmed = async {
+                self.subscriber.subscribe(channel).await?;
+                self.subscriber.ping::<fred::types::Value>(None).await.map(drop)
+            };
+            match tokio::time::timeout(SUBSCRIBE_TIMEOUT, confirmed).await {
                 Ok(subscribed) => subscribed,
                 Err(_) => Err(Error::new(ErrorKind::Timeout, "SUBSCRIBE got no answer")),
             }
