@@ -6,7 +6,6 @@ pub mod clock;
 pub mod dialpad;
 pub mod http;
 pub mod memory;
-pub mod moka_cache;
 pub mod postgres;
 pub mod redis;
 pub mod ws;

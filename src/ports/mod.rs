@@ -2,7 +2,6 @@
 //! it returns and which errors it produces; every port has a memory adapter and a real one
 //! that pass the same contract tests. Ports speak domain types only.
 
-mod api_key_cache;
 mod api_key_repository;
 mod app_repository;
 mod clock;
@@ -19,7 +18,6 @@ mod session_store;
 mod user_mapping_repository;
 mod webhook_secret_repository;
 
-pub use api_key_cache::{ApiKeyCache, CachedCheck};
 pub use api_key_repository::{ApiKeyRepository, CurrentKeys, Issued};
 pub use app_repository::{AppCursor, AppRepository};
 pub use clock::Clock;

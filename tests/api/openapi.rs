@@ -1,8 +1,7 @@
 //! The OpenAPI document lists every route the server answers, and /docs serves the UI.
 
-use cti_server::adapters::http::{HttpSettings, api_router, route_table};
+use cti_server::adapters::http::{api_router, route_table};
 use reqwest::Method;
-use secrecy::SecretString;
 
 use crate::helpers::{Backend, TestApp, json_of};
 
@@ -14,8 +13,7 @@ async fn openapi_json_is_an_openapi_3_document_listing_every_route() {
     let text = serde_json::to_string(&doc).unwrap();
     oas3::from_json(&text).expect("the document parses as OpenAPI 3.1");
 
-    let router =
-        api_router(&HttpSettings { internal_api_secret: SecretString::from("x"), enforce_https: None, console: false });
+    let router = api_router();
     let routes = route_table::routes(&router);
     assert!(routes.len() >= 6, "{routes:?}");
     for (method, path) in routes {

@@ -9,7 +9,8 @@ use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
 use serde::Serialize;
 
-use crate::app::api_keys::{AuthError, KeyAdminError};
+use crate::app::access::{Denied, Refused};
+use crate::app::api_keys::KeyAdminError;
 use crate::app::apps::{AppLookupError, UpdateAppError};
 use crate::app::queries::QueryError;
 use crate::app::user_mappings::MappingError;
@@ -66,6 +67,16 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(message.into())
+    }
+
+    /// 403: the app exists but is inactive.
+    pub fn app_inactive() -> Self {
+        Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+    }
+
+    /// 404: no app has the id in the path.
+    pub fn no_such_app() -> Self {
+        Self::not_found("No app has this id.")
     }
 
     pub fn status(&self) -> StatusCode {
@@ -167,10 +178,8 @@ impl From<StoreError> for ApiError {
 impl From<AppLookupError> for ApiError {
     fn from(err: AppLookupError) -> Self {
         match err {
-            AppLookupError::NotFound => Self::not_found("No app has this id."),
-            AppLookupError::Inactive => {
-                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
-            }
+            AppLookupError::NotFound => Self::no_such_app(),
+            AppLookupError::Inactive => Self::app_inactive(),
             AppLookupError::Store(err) => err.into(),
         }
     }
@@ -179,7 +188,7 @@ impl From<AppLookupError> for ApiError {
 impl From<UpdateAppError> for ApiError {
     fn from(err: UpdateAppError) -> Self {
         match err {
-            UpdateAppError::NotFound => Self::not_found("No app has this id."),
+            UpdateAppError::NotFound => Self::no_such_app(),
             UpdateAppError::Store(err) => err.into(),
         }
     }
@@ -188,10 +197,8 @@ impl From<UpdateAppError> for ApiError {
 impl From<KeyAdminError> for ApiError {
     fn from(err: KeyAdminError) -> Self {
         match err {
-            KeyAdminError::AppNotFound => Self::not_found("No app has this id."),
-            KeyAdminError::AppInactive => {
-                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
-            }
+            KeyAdminError::AppNotFound => Self::no_such_app(),
+            KeyAdminError::AppInactive => Self::app_inactive(),
             KeyAdminError::NoKey => Self::not_found("This app has no API key."),
             KeyAdminError::Store(err) => err.into(),
             KeyAdminError::Unexpected(cause) => Self::Internal(cause),
@@ -199,20 +206,39 @@ impl From<KeyAdminError> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> Self {
-        let invalid =
-            || Self::Unauthorized { error: "Invalid API key", message: "The API key is not valid.".to_owned() };
-        match err {
-            AuthError::Missing => Self::Unauthorized {
-                error: "Missing API key",
-                message: "Send the app's API key in the x-app-api-key header.".to_owned(),
-            },
-            AuthError::Malformed(_) | AuthError::Rejected(_) => invalid(),
-            AuthError::Inactive(_) => {
-                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Refused(why) => why.into(),
+            Denied::Limited { retry_after, .. } => Self::TooManyRequests(retry_after),
+            Denied::Unavailable(err) => err.into(),
+        }
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(why: Refused) -> Self {
+        let unauthorized = |error, message: &str| Self::Unauthorized { error, message: message.to_owned() };
+        match why {
+            Refused::MissingKey => {
+                unauthorized("Missing API key", "Send the app's API key in the x-app-api-key header.")
             }
-            AuthError::Store(err) => err.into(),
+            Refused::InvalidKey => unauthorized("Invalid API key", "The API key is not valid."),
+            Refused::AppInactive => Self::app_inactive(),
+            Refused::InvalidTicket => {
+                unauthorized("Invalid ticket", "The ticket is not valid: unknown, expired or already used.")
+            }
+            Refused::TicketKeyEnded => {
+                unauthorized("Invalid ticket", "The API key that asked for this ticket is no longer valid.")
+            }
+            Refused::MissingBearer => unauthorized(
+                "Missing or invalid Authorization header",
+                "Send Authorization: Bearer <INTERNAL_API_SECRET>.",
+            ),
+            Refused::WrongBearer => Self::Forbidden {
+                error: "Invalid authentication token",
+                message: "The bearer token is not the internal API secret.".to_owned(),
+            },
         }
     }
 }
@@ -224,10 +250,8 @@ impl From<IngestError> for ApiError {
                 error: "Invalid webhook signature",
                 message: "The webhook is not signed with a secret this server knows for it.".to_owned(),
             },
-            IngestError::AppNotFound => Self::not_found("No app has this id."),
-            IngestError::AppInactive => {
-                Self::Forbidden { error: "App inactive", message: "This app is inactive.".to_owned() }
-            }
+            IngestError::AppNotFound => Self::no_such_app(),
+            IngestError::AppInactive => Self::app_inactive(),
             IngestError::Store(err) => err.into(),
         }
     }
@@ -236,7 +260,7 @@ impl From<IngestError> for ApiError {
 impl From<WebhookSecretError> for ApiError {
     fn from(err: WebhookSecretError) -> Self {
         match err {
-            WebhookSecretError::AppNotFound => Self::not_found("No app has this id."),
+            WebhookSecretError::AppNotFound => Self::no_such_app(),
             WebhookSecretError::Store(err) => err.into(),
         }
     }
@@ -245,7 +269,7 @@ impl From<WebhookSecretError> for ApiError {
 impl From<MappingError> for ApiError {
     fn from(err: MappingError) -> Self {
         match err {
-            MappingError::AppNotFound => Self::not_found("No app has this id."),
+            MappingError::AppNotFound => Self::no_such_app(),
             MappingError::NotFound => Self::not_found("The app has no mapping for this Dialpad user."),
             MappingError::Conflict => Self::Conflict("The app already maps this Dialpad user.".to_owned()),
             MappingError::Store(err) => err.into(),

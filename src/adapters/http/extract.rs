@@ -114,6 +114,18 @@ pub fn query_time(req: &Request, name: &str) -> Result<Option<chrono::DateTime<c
     })
 }
 
+/// The longest a replaced credential (a rotated key, a rotated webhook secret) may stay
+/// valid: 30 days.
+pub const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
+
+/// How long a replaced credential stays valid, from the body field `field` (in seconds).
+pub fn overlap(field: &str, seconds: i64) -> Result<chrono::Duration, ApiError> {
+    match seconds {
+        s @ 0..=MAX_OVERLAP_SECONDS => Ok(chrono::Duration::seconds(s)),
+        _ => Err(ApiError::bad_request(format!("{field} must be between 0 and {MAX_OVERLAP_SECONDS}."))),
+    }
+}
+
 /// The `limit` query parameter as a page size.
 pub fn page_limit(req: &Request) -> Result<crate::domain::pagination::PageLimit, ApiError> {
     crate::domain::pagination::PageLimit::new(query_i64(req, "limit")?)

@@ -19,10 +19,9 @@ use salvo::oapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityS
 use salvo::oapi::swagger_ui::SwaggerUi;
 use salvo::oapi::{OpenApi, RouterExt, SecurityRequirement};
 use salvo::prelude::*;
-use secrecy::SecretString;
 
 use self::middleware::https::EnforceHttps;
-use self::middleware::internal_auth::InternalAuth;
+use self::middleware::internal_auth::require_internal_secret;
 use self::middleware::observe::Observe;
 use self::state::AppState;
 
@@ -33,7 +32,6 @@ pub const APP_KEY_SECURITY: &str = "app_api_key";
 
 /// What the HTTP layer needs beyond the use cases.
 pub struct HttpSettings {
-    pub internal_api_secret: SecretString,
     /// `Some` in production: redirect plain http to https and send HSTS.
     pub enforce_https: Option<Vec<IpNet>>,
     /// Serve the live console at /console.
@@ -41,9 +39,9 @@ pub struct HttpSettings {
 }
 
 /// Every API route (without the documentation routes).
-pub fn api_router(settings: &HttpSettings) -> Router {
+pub fn api_router() -> Router {
     let internal = Router::with_path("internal")
-        .hoop(InternalAuth::new(&settings.internal_api_secret))
+        .hoop(require_internal_secret)
         .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
         .push(
             Router::with_path("apps").get(routes::apps::list_apps).post(routes::apps::create_app).push(
@@ -111,7 +109,7 @@ pub fn api_router(settings: &HttpSettings) -> Router {
         .push(Router::with_path("callback").get(routes::dialpad::dialpad_callback))
         .push(
             Router::with_path("disconnect/{app_id}")
-                .hoop(InternalAuth::new(&settings.internal_api_secret))
+                .hoop(require_internal_secret)
                 .oapi_security(SecurityRequirement::new(INTERNAL_SECURITY, Vec::<String>::new()))
                 .post(routes::dialpad::disconnect_dialpad),
         );
@@ -163,7 +161,7 @@ pub fn openapi(router: &Router) -> OpenApi {
 /// The whole HTTP service: API routes, /openapi.json, /docs, the console, middleware and the
 /// JSON catcher.
 pub fn service(state: AppState, settings: HttpSettings) -> Service {
-    let router = api_router(&settings);
+    let router = api_router();
     let doc = openapi(&router);
     let mut router =
         router.unshift(doc.into_router("/openapi.json")).unshift(SwaggerUi::new("/openapi.json").into_router("/docs"));

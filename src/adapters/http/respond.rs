@@ -27,6 +27,9 @@ impl<T: ToSchema> EndpointOutRegister for Created<T> {
     }
 }
 
+/// The `warning` of every response that shows a secret once.
+pub const SHOWN_ONCE_WARNING: &str = "Store this immediately - it will never be shown again";
+
 /// 201 with a JSON body holding a secret shown this once (an API key, a webhook secret, a
 /// ticket): `Cache-Control: no-store`, so no proxy or browser cache keeps it.
 pub struct ShownOnce<T>(pub T);

@@ -8,11 +8,11 @@ use std::time::Instant;
 use salvo::Depot;
 
 use crate::adapters::ws::Connections;
-use crate::app::api_keys::{ApiKeys, Authenticator};
+use crate::app::access::Access;
+use crate::app::api_keys::ApiKeys;
 use crate::app::apps::Apps;
 use crate::app::dialpad::DialpadConnections;
 use crate::app::queries::Queries;
-use crate::app::rate_limits::RateLimits;
 use crate::app::realtime::Realtime;
 use crate::app::user_mappings::UserMappings;
 use crate::app::webhooks::Webhooks;
@@ -27,13 +27,12 @@ pub struct AppState(Arc<Services>);
 pub struct Services {
     pub apps: Apps,
     pub api_keys: ApiKeys,
-    pub authenticator: Authenticator,
+    pub access: Access,
     pub webhooks: Webhooks,
     pub mappings: UserMappings,
     pub queries: Queries,
     pub realtime: Realtime,
     pub dialpad: DialpadConnections,
-    pub rate_limits: RateLimits,
     /// Whether cookies carry `Secure` (production: browsers reach the server over https).
     pub secure_cookies: bool,
     /// Proxies whose X-Forwarded-For is believed (client addresses for rate limits).

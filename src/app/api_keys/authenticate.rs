@@ -7,20 +7,20 @@
 //! hash is the one this secret already matched.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use metrics::Counter;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use super::{Generations, LastUsed};
+use super::LastUsed;
+use crate::app::freshness::{FreshCache, Freshness};
 use crate::domain::api_key::{
-    ApiKey, ApiKeyFormatError, KeyCheck, KeyEnvironment, KeyState, Principal, Rejection, verify_secret,
+    ApiKey, ApiKeyFormatError, KeyCheck, KeyEnvironment, KeyId, KeyState, Principal, Rejection, verify_secret,
 };
 use crate::domain::app::AppId;
-use crate::ports::{ApiKeyCache, ApiKeyRepository, AppRepository, CachedCheck, Clock, StoreError};
+use crate::ports::{ApiKeyRepository, AppRepository, Clock, StoreError};
 
 /// Why a request is not authenticated.
 #[derive(Debug, thiserror::Error)]
@@ -72,38 +72,72 @@ impl AuthMetrics {
     }
 }
 
-/// How many times a stale cached check is reloaded before checking without the cache.
-const STALE_RETRIES: usize = 3;
+/// Most checked keys cached at once (each entry is small: ids and a name).
+const CACHE_CAPACITY: u64 = 100_000;
+
+/// How keys are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    /// How long a valid check is reused (an announced change ends it sooner).
+    pub valid_ttl: Duration,
+    /// How long a failed check is reused (a flood of one wrong key costs one argon2).
+    pub failure_ttl: Duration,
+    /// argon2 verifications running at once, at most.
+    pub max_concurrent_verifications: usize,
+    /// Keys of the other environment are refused.
+    pub environment: KeyEnvironment,
+}
+
+/// A check as cached, keyed by the presented key's id and the digest of its secret (the
+/// cache never holds a key), with the digest of the stored hash the secret matched (if
+/// any): a stale entry is reloaded from storage, but argon2 does not run again while the
+/// stored hash is still that one, so an invalidation (a rename, a Redis reconnect) costs
+/// each cached key one read, not one argon2.
+#[derive(Debug, Clone)]
+struct Checked {
+    check: KeyCheck,
+    verified: Option<[u8; 32]>,
+}
 
 #[derive(Clone)]
 pub struct Authenticator {
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
-    cache: Arc<dyn ApiKeyCache>,
+    cache: Arc<FreshCache<(KeyId, [u8; 32]), Checked>>,
     clock: Arc<dyn Clock>,
-    generations: Arc<Generations>,
     verifications: Arc<Semaphore>,
     last_used: LastUsed,
     metrics: AuthMetrics,
-    /// Keys of the other environment are refused.
     environment: KeyEnvironment,
 }
 
 impl Authenticator {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        keys: Arc<dyn ApiKeyRepository>,
-        apps: Arc<dyn AppRepository>,
-        cache: Arc<dyn ApiKeyCache>,
+        (keys, apps): (Arc<dyn ApiKeyRepository>, Arc<dyn AppRepository>),
         clock: Arc<dyn Clock>,
-        generations: Arc<Generations>,
-        max_concurrent_verifications: usize,
+        freshness: &Freshness,
+        settings: AuthSettings,
         last_used: LastUsed,
         metrics: AuthMetrics,
-        environment: KeyEnvironment,
     ) -> Self {
-        let verifications = Arc::new(Semaphore::new(max_concurrent_verifications.max(1)));
-        Self { keys, apps, cache, clock, generations, verifications, last_used, metrics, environment }
+        let AuthSettings { valid_ttl, failure_ttl, .. } = settings;
+        let cache = FreshCache::new(
+            freshness,
+            CACHE_CAPACITY,
+            move |checked: &Checked| if checked.check.is_valid() { valid_ttl } else { failure_ttl },
+            |_, checked| checked.check.depends_on(),
+        );
+        let verifications = Arc::new(Semaphore::new(settings.max_concurrent_verifications.max(1)));
+        Self {
+            keys,
+            apps,
+            cache: Arc::new(cache),
+            clock,
+            verifications,
+            last_used,
+            metrics,
+            environment: settings.environment,
+        }
     }
 
     /// The app a presented key authenticates, or why not.
@@ -124,79 +158,27 @@ impl Authenticator {
             // A test key on a live server (or the reverse) never authenticates.
             return Err(AuthError::Rejected(Rejection::Unknown));
         }
-        let fingerprint = key.fingerprint();
-        // What a stale entry knows: which stored hash this key's secret already matched.
-        let mut verified = None;
-        if let Some(cached) = self.cache.get(&fingerprint).await
-            && cached.key_id == *key.key_id()
-        {
-            if !self.generations.is_stale(&cached) {
-                self.metrics.cache_hits.increment(1);
-                return conclude(&cached.check, now);
-            }
-            verified = cached.verified;
-            self.drop_if_current(&fingerprint, &cached).await;
-        }
-        for _ in 0..STALE_RETRIES {
-            let loaded = Arc::new(AtomicBool::new(false));
-            let load = self.load(key.clone(), verified, loaded.clone()).boxed();
-            let cached = self.cache.get_or_load(fingerprint, load).await?;
-            if loaded.load(Ordering::SeqCst) {
-                self.metrics.cache_misses.increment(1);
-            } else {
-                self.metrics.cache_hits.increment(1);
-            }
-            if cached.key_id != *key.key_id() || self.generations.is_stale(&cached) {
-                if cached.key_id == *key.key_id() {
-                    verified = verified.or(cached.verified);
-                }
-                self.drop_if_current(&fingerprint, &cached).await;
-                continue;
-            }
-            return conclude(&cached.check, now);
-        }
-        let fresh = self.load(key, verified, Arc::new(AtomicBool::new(false))).await?;
-        conclude(&fresh.check, now)
+        let id = (key.key_id().clone(), key.fingerprint());
+        let fetched = self
+            .cache
+            .get(&id, |stale| self.check_in_storage(&key, stale.and_then(|s| s.verified)))
+            .await
+            .map_err(StoreError::shared)?;
+        let counter = if fetched.loaded { &self.metrics.cache_misses } else { &self.metrics.cache_hits };
+        counter.increment(1);
+        conclude(&fetched.value.check, now)
     }
 
-    /// Drops the stale entry `seen` unless another request already replaced it: a request
-    /// that waited on a stale load must not throw away the fresh entry loaded since.
-    async fn drop_if_current(&self, fingerprint: &[u8; 32], seen: &Arc<CachedCheck>) {
-        if self.cache.get(fingerprint).await.is_some_and(|current| Arc::ptr_eq(&current, seen)) {
-            self.cache.invalidate(fingerprint).await;
-        }
-    }
-
-    /// Checks `key` against storage. Runs once per cache miss, whoever waits for it.
-    fn load(
-        &self,
-        key: ApiKey,
-        verified: Option<[u8; 32]>,
-        loaded: Arc<AtomicBool>,
-    ) -> impl Future<Output = Result<CachedCheck, StoreError>> + Send + 'static {
-        let this = self.clone();
-        async move {
-            loaded.store(true, Ordering::SeqCst);
-            // Recorded before reading storage: an invalidation from here on makes this stale.
-            let generation = this.generations.current();
-            let (check, verified) = this.check_in_storage(&key, verified).await?;
-            Ok(CachedCheck { check, key_id: key.key_id().clone(), generation, verified })
-        }
-    }
-
-    /// The check, and the digest of the stored hash the secret matched (if any). argon2 runs
-    /// unless `verified` says this secret already matched the hash stored now.
-    async fn check_in_storage(
-        &self,
-        key: &ApiKey,
-        verified: Option<[u8; 32]>,
-    ) -> Result<(KeyCheck, Option<[u8; 32]>), StoreError> {
+    /// The check as stored now. argon2 runs unless `verified` says this secret already
+    /// matched the hash stored now.
+    async fn check_in_storage(&self, key: &ApiKey, verified: Option<[u8; 32]>) -> Result<Checked, StoreError> {
+        let rejected = |reason, verified| Ok(Checked { check: KeyCheck::Rejected(reason), verified });
         let Some(stored) = self.keys.find(key.key_id()).await? else {
-            return Ok((KeyCheck::Rejected(Rejection::Unknown), None));
+            return rejected(Rejection::Unknown, None);
         };
         let digest: [u8; 32] = Sha256::digest(stored.secret_hash.as_bytes()).into();
         if verified != Some(digest) && !self.verify(key.secret(), &stored.secret_hash).await? {
-            return Ok((KeyCheck::Rejected(Rejection::Mismatch), None));
+            return rejected(Rejection::Mismatch, None);
         }
         let verified = Some(digest);
         let now = self.clock.now();
@@ -205,21 +187,22 @@ impl Authenticator {
                 KeyState::Revoked => Rejection::Revoked,
                 KeyState::Active | KeyState::Grace | KeyState::Expired => Rejection::Expired,
             };
-            return Ok((KeyCheck::Rejected(reason), verified));
+            return rejected(reason, verified);
         }
         let Some(app) = self.apps.get(stored.app_id).await? else {
-            return Ok((KeyCheck::Rejected(Rejection::Unknown), verified));
+            return rejected(Rejection::Unknown, verified);
         };
-        if !app.is_active {
-            return Ok((KeyCheck::Inactive(app.id), verified));
-        }
-        let principal = Principal {
-            app_id: app.id,
-            app_name: app.name,
-            key_id: stored.key_id.clone(),
-            usable_until: stored.usable_until(),
+        let check = if app.is_active {
+            KeyCheck::Valid(Arc::new(Principal {
+                app_id: app.id,
+                app_name: app.name,
+                key_id: stored.key_id.clone(),
+                usable_until: stored.usable_until(),
+            }))
+        } else {
+            KeyCheck::Inactive(app.id)
         };
-        Ok((KeyCheck::Valid(Arc::new(principal)), verified))
+        Ok(Checked { check, verified })
     }
 
     /// argon2id verification on a blocking thread, at most N at a time.

@@ -14,7 +14,7 @@ impl ApiKeys {
         let expired = self.keys.expire_due(self.clock.now()).await?;
         for key in &expired {
             tracing::info!(app_id = %key.app_id, key_id = %key.key_id, "api key grace period ended");
-            self.announcer.app_changed(key.app_id).await;
+            self.freshness.app_changed(key.app_id).await;
         }
         Ok(expired.len())
     }

@@ -45,7 +45,7 @@ impl ApiKeys {
         };
         let grace_until = (grace > Duration::zero()).then(|| now + grace);
         let issued = self.keys.issue(&stored, grace_until, now).await?;
-        self.announcer.app_changed(app_id).await;
+        self.freshness.app_changed(app_id).await;
         tracing::info!(key_id = %stored.key_id, retired = issued.retired.len(), "api key issued");
         Ok(IssuedKey { key, stored: issued.key, previous: issued.previous })
     }

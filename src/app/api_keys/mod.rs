@@ -2,27 +2,22 @@
 //! revoke, grace expiry, and authentication with a cache that every instance invalidates
 //! together. Keys are shown once; only argon2id hashes are stored.
 
-mod announce;
 mod audit;
 mod authenticate;
 mod expire;
-mod generations;
 mod issue;
 mod last_used;
-mod listener;
 mod revoke;
 mod status;
 
 use std::sync::Arc;
 
-pub use announce::KeyAnnouncer;
-pub use authenticate::{AuthError, AuthMetrics, Authenticator};
+pub use authenticate::{AuthError, AuthMetrics, AuthSettings, Authenticator};
 pub use expire::run_expiry_sweeper;
-pub use generations::Generations;
 pub use issue::IssuedKey;
 pub use last_used::{LastUsed, run_last_used_writer};
-pub use listener::apply_invalidations;
 
+use crate::app::freshness::Freshness;
 use crate::domain::api_key::KeyEnvironment;
 use crate::ports::{ApiKeyRepository, AppRepository, Clock, StoreError};
 
@@ -46,7 +41,7 @@ pub enum KeyAdminError {
 pub struct ApiKeys {
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
-    announcer: KeyAnnouncer,
+    freshness: Freshness,
     clock: Arc<dyn Clock>,
     environment: KeyEnvironment,
 }
@@ -55,11 +50,11 @@ impl ApiKeys {
     pub fn new(
         keys: Arc<dyn ApiKeyRepository>,
         apps: Arc<dyn AppRepository>,
-        announcer: KeyAnnouncer,
+        freshness: Freshness,
         clock: Arc<dyn Clock>,
         environment: KeyEnvironment,
     ) -> Self {
-        Self { keys, apps, announcer, clock, environment }
+        Self { keys, apps, freshness, clock, environment }
     }
 
     /// The app, which must exist (`AppNotFound`) and, when `active` is asked, be active.

@@ -16,7 +16,7 @@ impl ApiKeys {
         if revoked.is_empty() {
             return Err(KeyAdminError::NoKey);
         }
-        self.announcer.app_changed(app_id).await;
+        self.freshness.app_changed(app_id).await;
         tracing::info!(revoked = revoked.len(), "api keys revoked");
         Ok(revoked)
     }

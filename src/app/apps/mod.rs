@@ -12,7 +12,8 @@ use std::sync::Arc;
 pub use get::AppLookupError;
 pub use update::UpdateAppError;
 
-use crate::app::api_keys::KeyAnnouncer;
+use crate::app::freshness::{FreshCache, Freshness};
+use crate::domain::app::{App, AppId};
 use crate::ports::{AppRepository, Clock};
 
 /// The apps capability, wired once at startup and shared by handlers.
@@ -21,12 +22,13 @@ pub struct Apps {
     repo: Arc<dyn AppRepository>,
     clock: Arc<dyn Clock>,
     /// An app's name and active flag are part of every cached key check: changes are announced.
-    announcer: KeyAnnouncer,
-    directory: Arc<directory::Directory>,
+    freshness: Freshness,
+    directory: Arc<FreshCache<AppId, Option<App>>>,
 }
 
 impl Apps {
-    pub fn new(repo: Arc<dyn AppRepository>, clock: Arc<dyn Clock>, announcer: KeyAnnouncer) -> Self {
-        Self { repo, clock, announcer, directory: Arc::default() }
+    pub fn new(repo: Arc<dyn AppRepository>, clock: Arc<dyn Clock>, freshness: Freshness) -> Self {
+        let directory = Arc::new(directory::cache(&freshness));
+        Self { repo, clock, freshness, directory }
     }
 }

@@ -21,7 +21,7 @@ impl Apps {
     #[instrument(skip_all, fields(app_id = %id))]
     pub async fn update(&self, id: AppId, patch: AppPatch) -> Result<App, UpdateAppError> {
         let app = self.repo.update(id, &patch, self.clock.now()).await?.ok_or(UpdateAppError::NotFound)?;
-        self.announcer.app_changed(id).await;
+        self.freshness.app_changed(id).await;
         tracing::info!(is_active = app.is_active, "app updated");
         Ok(app)
     }

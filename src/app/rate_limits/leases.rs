@@ -7,12 +7,13 @@
 //! gets more than its quota; tokens left when a lease ends (the demand fell) are dropped,
 //! which can only refuse a little early. Refills for one app wait for each other, so
 //! concurrent requests do not all lease a batch at once, and a refusal is remembered until
-//! its retry time, so an app over its quota is refused here without asking again.
+//! its retry time, so an app over its quota is refused here without asking again. An app
+//! idle for a while has its lease forgotten.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use moka::sync::Cache;
 use tokio::time::Instant;
 
 use crate::domain::app::AppId;
@@ -24,9 +25,13 @@ pub(super) const LEASE_FOR: Duration = Duration::from_secs(1);
 const BATCH_COVERS: Duration = Duration::from_millis(500);
 const MAX_BATCH: u32 = 64;
 
-#[derive(Default)]
+/// An app's lease is forgotten after this long without a request (well past its end).
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// Most apps with a lease at once.
+const MAX_APPS: u64 = 100_000;
+
 pub(super) struct Leases {
-    apps: Mutex<HashMap<AppId, Arc<tokio::sync::Mutex<Lease>>>>,
+    apps: Cache<AppId, Arc<tokio::sync::Mutex<Lease>>>,
 }
 
 /// An app's tokens on this instance.
@@ -48,9 +53,13 @@ pub(super) struct Lease {
 }
 
 impl Leases {
+    pub(super) fn new() -> Self {
+        Self { apps: Cache::builder().max_capacity(MAX_APPS).time_to_idle(FORGET_AFTER).build() }
+    }
+
     /// The app's lease, to lock.
     pub(super) fn of(&self, app: AppId) -> Arc<tokio::sync::Mutex<Lease>> {
-        self.apps.lock().expect("leases poisoned").entry(app).or_default().clone()
+        self.apps.get_with(app, Arc::default)
     }
 }
 

@@ -18,21 +18,22 @@
 
 mod leases;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use metrics::Counter;
+use moka::Expiry;
+use moka::sync::Cache;
+use tokio::time::Instant;
 
 use crate::domain::app::AppId;
 use crate::domain::rate_limit::{Decision, Quota};
 use crate::ports::RateLimiter;
 
-/// Sweep ended blocks once this many more clients are blocked than after the last sweep.
-const SWEEP_BLOCKED_AFTER: usize = 10_000;
+/// Most refused clients remembered at once per allowance (beyond that, the least recently
+/// seen are forgotten and get their next refusal from the shared limiter).
+const MAX_BLOCKED: u64 = 100_000;
 /// How long a request waits for the limiter before going through without it (a stalled
 /// Redis must not stall the API; the command timeout alone is 2 s).
 const LIMITER_PATIENCE: Duration = Duration::from_millis(250);
@@ -93,8 +94,8 @@ struct Inner {
     settings: RateLimitSettings,
     metrics: RateLimitMetrics,
     /// Clients over their failure allowances, until when.
-    blocked: Mutex<Blocked>,
-    oauth_blocked: Mutex<Blocked>,
+    blocked: Blocked,
+    oauth_blocked: Blocked,
     leases: leases::Leases,
 }
 
@@ -105,9 +106,9 @@ impl RateLimits {
                 limiter,
                 settings,
                 metrics,
-                blocked: Mutex::new(Blocked::default()),
-                oauth_blocked: Mutex::new(Blocked::default()),
-                leases: leases::Leases::default(),
+                blocked: Blocked::new(),
+                oauth_blocked: Blocked::new(),
+                leases: leases::Leases::new(),
             }),
         }
     }
@@ -174,22 +175,10 @@ impl RateLimits {
         }
     }
 
-    /// How long `client` is still refused for wrong credentials, if it is.
-    pub fn refused(&self, client: Option<IpAddr>) -> Option<Duration> {
-        self.refused_for(Allowance::Credentials, client)
-    }
-
-    /// Counts wrong credentials from `client`; `Some(retry_after)` when that was one too
-    /// many (the client is refused from now on, for that long).
-    pub async fn wrong_credentials(&self, client: Option<IpAddr>) -> Option<Duration> {
-        self.failed(Allowance::Credentials, client).await
-    }
-
     /// How long `client` is still refused under `allowance`, if it is.
     pub fn refused_for(&self, allowance: Allowance, client: Option<IpAddr>) -> Option<Duration> {
-        let client = network_of(client?);
-        let blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
-        let left = blocked.until.get(&client)?.checked_duration_since(Instant::now())?;
+        let until = self.inner.blocked(allowance).0.get(&network_of(client?))?;
+        let left = until.checked_duration_since(Instant::now())?;
         self.inner.metrics.client_refused.increment(1);
         Some(left)
     }
@@ -205,26 +194,27 @@ impl RateLimits {
         let Decision::Limited { retry_after } = self.inner.check(&format!("{prefix}:{client}"), quota, 1).await else {
             return None;
         };
-        let mut blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
-        let now = Instant::now();
-        if blocked.until.len() >= blocked.sweep_at {
-            blocked.until.retain(|_, until| *until > now);
-            blocked.sweep_at = blocked.until.len() + SWEEP_BLOCKED_AFTER;
-        }
-        blocked.until.insert(client, now + retry_after);
+        self.inner.blocked(allowance).0.insert(client, Instant::now() + retry_after);
         self.inner.metrics.client_refused.increment(1);
         Some(retry_after)
     }
 }
 
-struct Blocked {
-    until: HashMap<IpAddr, Instant>,
-    sweep_at: usize,
+/// Clients refused under one allowance, until when; each forgotten when its wait ends.
+struct Blocked(Cache<IpAddr, Instant>);
+
+impl Blocked {
+    fn new() -> Self {
+        Self(Cache::builder().max_capacity(MAX_BLOCKED).expire_after(UntilValue).build())
+    }
 }
 
-impl Default for Blocked {
-    fn default() -> Self {
-        Self { until: HashMap::new(), sweep_at: SWEEP_BLOCKED_AFTER }
+/// An entry lives until the instant it holds.
+struct UntilValue;
+
+impl Expiry<IpAddr, Instant> for UntilValue {
+    fn expire_after_create(&self, _client: &IpAddr, until: &Instant, _at: std::time::Instant) -> Option<Duration> {
+        Some(until.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -238,7 +228,7 @@ fn network_of(client: IpAddr) -> IpAddr {
 }
 
 impl Inner {
-    fn blocked(&self, allowance: Allowance) -> &Mutex<Blocked> {
+    fn blocked(&self, allowance: Allowance) -> &Blocked {
         match allowance {
             Allowance::Credentials => &self.blocked,
             Allowance::OAuth => &self.oauth_blocked,

@@ -16,15 +16,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 
-use crate::app::api_keys::Generations;
+use crate::app::freshness::{Freshness, Mark};
 use crate::domain::api_key::{KeyId, Principal};
 use crate::domain::app::AppId;
 use crate::domain::stream::{Ending, Standing};
 use crate::ports::{ApiKeyRepository, AppRepository, Clock, Invalidation, StoreError};
-
-/// The invalidation generation current before a stream's credentials were checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark(u64);
 
 /// What admitted a stream: its app, the key, until when that key was good, and the mark
 /// taken before it was checked.
@@ -64,7 +60,7 @@ struct Inner {
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
     clock: Arc<dyn Clock>,
-    generations: Arc<Generations>,
+    freshness: Freshness,
 }
 
 #[derive(Default)]
@@ -99,7 +95,7 @@ impl Credentials {
         keys: Arc<dyn ApiKeyRepository>,
         apps: Arc<dyn AppRepository>,
         clock: Arc<dyn Clock>,
-        generations: Arc<Generations>,
+        freshness: Freshness,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -109,14 +105,14 @@ impl Credentials {
                 keys,
                 apps,
                 clock,
-                generations,
+                freshness,
             }),
         }
     }
 
     /// Take before checking a stream's credentials.
     pub fn mark(&self) -> Mark {
-        Mark(self.inner.generations.current())
+        self.inner.freshness.mark()
     }
 
     /// The standing of `key_id` for `app_id` as stored now (not cached): for credentials that
@@ -149,14 +145,14 @@ impl Credentials {
             (in_use.standing.clone(), in_use.standing.subscribe())
         };
         let (joined, standing) = joined;
-        if self.inner.generations.changed_since(app_id, grant.mark.0) {
+        if self.inner.freshness.changed_since(app_id, grant.mark) {
             self.changed(Invalidation::App(app_id));
         }
         Credential { inner: self.inner.clone(), app_id, key_id: grant.key_id.clone(), joined, standing }
     }
 
     /// Applies a notice: the keys of the app's open streams (or every app's, for `All`) are
-    /// due for a check by the checking task. Call after the notice moved the generations.
+    /// due for a check by the checking task. Call after the notice was applied to the freshness.
     pub fn changed(&self, notice: Invalidation) {
         {
             let mut due = self.inner.due.lock().expect("credentials poisoned");

@@ -8,7 +8,6 @@
 //! stands (credentials.rs). The transport (WebSocket) lives in the adapters; this
 //! module decides what is sent and in which order.
 
-mod admit;
 mod checks;
 mod credentials;
 mod hub;
@@ -23,9 +22,8 @@ use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram};
 
-pub use self::admit::AdmitError;
 pub use self::checks::run_credential_checks;
-pub use self::credentials::{Credential, Credentials, Grant, Mark};
+pub use self::credentials::{Credential, Credentials, Grant};
 pub use self::hub::Membership;
 pub use self::hubs::{Hubs, JoinError};
 pub use self::open::{OpenError, Start, Stream};

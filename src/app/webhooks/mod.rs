@@ -91,13 +91,10 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         apps: Apps,
-        mappings: Arc<dyn UserMappingRepository>,
-        store: Arc<dyn EventStore>,
-        writer: EventWriter,
-        secrets: WebhookSecrets,
+        (mappings, store): (Arc<dyn UserMappingRepository>, Arc<dyn EventStore>),
+        (writer, secrets): (EventWriter, WebhookSecrets),
         legacy_secret: Option<Vec<u8>>,
         clock: Arc<dyn Clock>,
         metrics: WebhookMetrics,

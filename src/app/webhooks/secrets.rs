@@ -1,19 +1,19 @@
 //! Per-app webhook secrets: generated here (shown once), encrypted at rest, rotated with an
-//! overlap, and kept decrypted in a short-lived per-instance cache for verification. A
-//! signature that matches no cached secret reloads them once (at most once a second per
-//! app), so a rotation made on another instance is honoured at once and no event is lost.
+//! overlap, and kept decrypted in a [`FreshCache`] for verification. A rotation is announced
+//! to every instance; a signature that matches no cached secret also reloads them (at most
+//! once a second per app), so a rotation is honoured at once even if its announcement was
+//! lost, and no event is lost.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
-use tokio::time::Instant;
 use tracing::instrument;
 use uuid::Uuid;
 
+use crate::app::freshness::{FreshCache, Freshness};
 use crate::domain::app::AppId;
 use crate::domain::crypto::{NONCE_LEN, SealingKey};
 use crate::domain::webhook_secret::{SealedSecret, generate_secret, hint};
@@ -21,6 +21,8 @@ use crate::ports::{AppRepository, Clock, StoreError, WebhookSecretRepository};
 
 /// How long decrypted secrets are reused without asking the store.
 const CACHE_TTL: StdDuration = StdDuration::from_secs(30);
+/// Apps whose secrets are kept at once.
+const CACHE_CAPACITY: u64 = 100_000;
 /// The least time between two reloads forced by a mismatch, per app.
 const MIN_RELOAD_INTERVAL: StdDuration = StdDuration::from_secs(1);
 
@@ -44,11 +46,6 @@ pub struct IssuedSecret {
     pub previous_expire_at: DateTime<Utc>,
 }
 
-struct Cached {
-    loaded: Instant,
-    secrets: Arc<SecretSet>,
-}
-
 /// An app's decrypted secrets with their expiry, checked at each use (a cached set may
 /// outlive a secret's expiry).
 #[derive(Debug, Default)]
@@ -67,7 +64,8 @@ pub struct WebhookSecrets {
     apps: Arc<dyn AppRepository>,
     key: SealingKey,
     clock: Arc<dyn Clock>,
-    cache: Arc<Mutex<HashMap<AppId, Cached>>>,
+    freshness: Freshness,
+    cache: Arc<FreshCache<AppId, Arc<SecretSet>>>,
 }
 
 impl WebhookSecrets {
@@ -75,9 +73,10 @@ impl WebhookSecrets {
         repo: Arc<dyn WebhookSecretRepository>,
         apps: Arc<dyn AppRepository>,
         key: SealingKey,
-        clock: Arc<dyn Clock>,
+        (clock, freshness): (Arc<dyn Clock>, Freshness),
     ) -> Self {
-        Self { repo, apps, key, clock, cache: Arc::default() }
+        let cache = Arc::new(FreshCache::new(&freshness, CACHE_CAPACITY, |_| CACHE_TTL, |app, _| Some(*app)));
+        Self { repo, apps, key, clock, freshness, cache }
     }
 
     /// Generates a new secret for the app; the previous ones stay valid for `overlap`.
@@ -100,7 +99,7 @@ impl WebhookSecrets {
         };
         let previous_expire_at = now + overlap;
         self.repo.rotate(&sealed, previous_expire_at).await?;
-        self.cache.lock().expect("secret cache poisoned").remove(&app_id);
+        self.freshness.app_changed(app_id).await;
         tracing::info!(secret_id = %sealed.id, "webhook secret rotated");
         Ok(IssuedSecret { id: sealed.id, hint: sealed.hint, secret, created_at: now, previous_expire_at })
     }
@@ -125,17 +124,14 @@ impl WebhookSecrets {
     /// The app's current secrets, decrypted. `reload` asks the store again unless it was
     /// asked within the last second.
     pub async fn usable(&self, app_id: AppId, reload: bool) -> Result<Arc<SecretSet>, StoreError> {
-        {
-            let cache = self.cache.lock().expect("secret cache poisoned");
-            if let Some(cached) = cache.get(&app_id) {
-                let age = cached.loaded.elapsed();
-                if age < CACHE_TTL && (!reload || age < MIN_RELOAD_INTERVAL) {
-                    return Ok(cached.secrets.clone());
-                }
-            }
-        }
+        let max_age = reload.then_some(MIN_RELOAD_INTERVAL);
+        let fetched = self.cache.get_younger_than(&app_id, max_age, |_| self.load(app_id)).await;
+        Ok(fetched.map_err(StoreError::shared)?.value)
+    }
+
+    async fn load(&self, app_id: AppId) -> Result<Arc<SecretSet>, StoreError> {
         let now = self.clock.now();
-        let secrets: Vec<(Option<DateTime<Utc>>, Vec<u8>)> = self
+        let secrets = self
             .repo
             .list(app_id)
             .await?
@@ -149,11 +145,6 @@ impl WebhookSecrets {
                 }
             })
             .collect();
-        let secrets = Arc::new(SecretSet(secrets));
-        self.cache
-            .lock()
-            .expect("secret cache poisoned")
-            .insert(app_id, Cached { loaded: Instant::now(), secrets: secrets.clone() });
-        Ok(secrets)
+        Ok(Arc::new(SecretSet(secrets)))
     }
 }

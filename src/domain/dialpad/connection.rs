@@ -155,7 +155,6 @@ pub const NO_REFRESH_TOKEN: &str =
 
 impl Connection {
     /// A new connection from a code exchange at `now`; `lifetime` is the access token's.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         app_id: AppId,
         identity: DialpadIdentity,

@@ -7,33 +7,38 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
-use cti_server::adapters::memory::{
-    InProcessKeyInvalidation, ManualClock, MemoryApiKeyRepository, MemoryAppRepository,
-};
-use cti_server::adapters::moka_cache::MokaKeyCache;
-use cti_server::app::api_keys::{
-    ApiKeys, AuthError, Authenticator, Generations, KeyAdminError, KeyAnnouncer, LastUsed,
-};
-use cti_server::app::realtime::{Credentials, Grant, run_credential_checks};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use cti_server::adapters::memory::{ManualClock, MemoryApiKeyRepository};
+use cti_server::app::access::Access;
+use cti_server::app::api_keys::{ApiKeys, AuthError, Authenticator, KeyAdminError};
+use cti_server::app::freshness::Freshness;
+use cti_server::app::realtime::{Credentials, Grant};
+use cti_server::config::Config;
 use cti_server::domain::api_key::{AuditAction, AuditEvent, KeyEnvironment, KeyId, Rejection, StoredApiKey};
 use cti_server::domain::app::{AppId, AppName, AppPatch};
 use cti_server::domain::pagination::{Page, PageLimit};
 use cti_server::domain::stream::Ending;
-use cti_server::ports::{ApiKeyRepository, CurrentKeys, Invalidation, Issued};
-use cti_server::telemetry::{Metrics, auth_metrics};
+use cti_server::ports::{ApiKeyRepository, CurrentKeys, Invalidation, Issued, KeyInvalidation};
+use cti_server::startup::Backends;
+use cti_server::startup::wiring::{Background, Wiring};
+use cti_server::telemetry::Metrics;
+
+use crate::helpers::test_settings;
 
 fn start() -> DateTime<Utc> {
     DateTime::from_timestamp(1_750_000_000, 0).unwrap()
 }
 
 struct World {
+    access: Access,
     apps: cti_server::app::apps::Apps,
     keys: ApiKeys,
     auth: Authenticator,
     clock: Arc<ManualClock>,
-    generations: Arc<Generations>,
+    freshness: Freshness,
     credentials: Credentials,
     metrics: Metrics,
 }
@@ -42,35 +47,47 @@ fn world_with(repo: Arc<dyn ApiKeyRepository>) -> World {
     world_swept_every(repo, std::time::Duration::from_secs(3600))
 }
 
-/// A world whose streams' keys are all checked again every `sweep`.
+/// Change notices that reach no instance: what the use cases do themselves is all there is.
+struct LostNotices;
+
+#[async_trait]
+impl KeyInvalidation for LostNotices {
+    async fn publish(&self, _app: AppId) -> Result<(), anyhow::Error> {
+        Ok(())
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, Invalidation> {
+        futures_util::stream::pending().boxed()
+    }
+}
+
+/// The server's wiring over memory adapters, `repo` for keys and a manual clock, whose
+/// streams' keys are all checked again every `sweep` (the key cache's time to live).
 fn world_swept_every(repo: Arc<dyn ApiKeyRepository>, sweep: std::time::Duration) -> World {
     let clock = Arc::new(ManualClock::new(start()));
-    let app_repo = Arc::new(MemoryAppRepository::new());
-    let generations = Arc::new(Generations::new());
-    let announcer = KeyAnnouncer::new(Arc::new(InProcessKeyInvalidation::new()), generations.clone());
+    let mut config = Config::from_settings(&test_settings()).unwrap();
+    config.api_keys.cache_ttl = sweep;
+    config.api_keys.max_concurrent_verifications = 2;
+    let backends = Backends { api_keys: repo, key_invalidation: Arc::new(LostNotices), ..Backends::memory() };
     let metrics = Metrics::new();
-    let cache =
-        Arc::new(MokaKeyCache::new(1000, std::time::Duration::from_secs(300), std::time::Duration::from_secs(30)));
-    let (last_used, _queue) = LastUsed::new();
-    let credentials = Credentials::new(repo.clone(), app_repo.clone(), clock.clone(), generations.clone());
-    tokio::spawn(run_credential_checks(credentials.clone(), sweep, CancellationToken::new()));
+    let wiring = Wiring {
+        config: &config,
+        backends: &backends,
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+        background: Background::default(),
+    };
+    let keys = wiring.keys();
+    let (realtime, _) = wiring.realtime(wiring.user_mappings(), keys.credentials.clone());
+    let access = wiring.access(&keys, &realtime, wiring.rate_limits());
     World {
-        apps: cti_server::app::apps::Apps::new(app_repo.clone(), clock.clone(), announcer.clone()),
-        keys: ApiKeys::new(repo.clone(), app_repo.clone(), announcer, clock.clone(), KeyEnvironment::Test),
-        credentials,
-        auth: Authenticator::new(
-            repo,
-            app_repo,
-            cache,
-            clock.clone(),
-            generations.clone(),
-            2,
-            last_used,
-            auth_metrics(&metrics),
-            KeyEnvironment::Test,
-        ),
+        access,
+        apps: wiring.apps(&keys),
+        keys: keys.api_keys,
+        auth: keys.authenticator,
+        credentials: keys.credentials,
+        freshness: keys.freshness,
         clock,
-        generations,
         metrics,
     }
 }
@@ -84,10 +101,9 @@ impl World {
         self.apps.create(AppName::parse("acme").unwrap()).await.unwrap().id
     }
 
-    /// What GET /ws does with a key: mark, then authenticate.
+    /// What GET /ws does with a key.
     async fn admit(&self, key: &str) -> Grant {
-        let mark = self.credentials.mark();
-        Grant::authenticated(mark, &self.auth.authenticate(Some(key)).await.unwrap())
+        self.access.stream_key(None, Some(key)).await.unwrap().who
     }
 
     async fn check(&self, key: &str) -> Result<AppId, AuthError> {
@@ -250,7 +266,7 @@ async fn an_invalidation_reloads_a_cached_key_from_storage_without_another_argon
     w.apps.update(app, renamed).await.unwrap();
     assert_eq!(w.auth.authenticate(Some(&key)).await.unwrap().app_name.as_str(), "acme two");
     // ...and "notices may have been lost" (a Redis reconnect) stales everything.
-    w.generations.bump_all();
+    w.freshness.apply(Invalidation::All);
     w.check(&key).await.unwrap();
     assert_eq!(w.metric(r#"api_key_cache_total{result="miss"}"#), 3, "each invalidation reloaded");
     assert_eq!(w.metric("api_key_argon2_verifications_total"), 1, "the stored hash did not change");

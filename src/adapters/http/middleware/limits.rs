@@ -1,7 +1,6 @@
-//! The rate limits as the credential guards apply them (see `app::rate_limits`): a client
-//! refused for too many wrong credentials gets 429 before its credentials are looked at;
-//! each wrong credential counts against its address; each authenticated request counts
-//! against its app.
+//! Access answers as HTTP (see `app::access`): the client's address in, and out the
+//! RateLimit headers of an admitted request, or the error of a denied one (429 with
+//! Retry-After, and the RateLimit headers when the limit is the client's to see).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,50 +11,28 @@ use salvo::{Request, Response};
 use super::client_ip::client_ip;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
-use crate::app::rate_limits::{Allowance, Refusal, Standing};
-use crate::domain::app::AppId;
+use crate::app::access::{Admitted, Denied};
 use crate::domain::rate_limit::Quota;
 
-/// The client's address, or 429 if it is refused.
-pub fn admit_client(state: &AppState, req: &Request) -> Result<Option<IpAddr>, ApiError> {
-    let client = client_ip(req, &state.trusted_proxies);
-    match state.rate_limits.refused(client) {
-        Some(wait) => Err(ApiError::TooManyRequests(wait)),
-        None => Ok(client),
-    }
+/// The address the request is counted under.
+pub fn client(state: &AppState, req: &Request) -> Option<IpAddr> {
+    client_ip(req, &state.trusted_proxies)
 }
 
-/// Counts a wrong credential from `client`: the error to answer, 429 if that was one too many.
-pub async fn wrong_credentials(state: &AppState, client: Option<IpAddr>, err: ApiError) -> ApiError {
-    match state.rate_limits.wrong_credentials(client).await {
-        Some(wait) => ApiError::TooManyRequests(wait),
-        None => err,
-    }
-}
-
-/// Counts a request of `app`, with the RateLimit headers on `res`; 429 when it is over its
-/// quota.
-pub async fn app_request(state: &AppState, res: &mut Response, app: AppId) -> Result<(), ApiError> {
-    answer(res, state.rate_limits.app_request(app).await)
-}
-
-/// Counts an admin API request of the client, with the RateLimit headers; 429 over it.
-pub async fn internal_request(state: &AppState, res: &mut Response, client: Option<IpAddr>) -> Result<(), ApiError> {
-    answer(res, state.rate_limits.internal_request(client).await)
-}
-
-/// The RateLimit headers of a limit's answer, and the error when it refused.
-fn answer(res: &mut Response, checked: Result<Option<Standing>, Refusal>) -> Result<(), ApiError> {
-    match checked {
-        Ok(None) => Ok(()),
-        Ok(Some(standing)) => {
-            rate_limit_headers(res, standing.quota, standing.remaining, standing.reset_after);
-            Ok(())
+/// Who was let in, with the RateLimit headers on `res`; or the error to answer.
+pub fn admitted<T>(res: &mut Response, answer: Result<Admitted<T>, Denied>) -> Result<T, ApiError> {
+    match answer {
+        Ok(Admitted { who, standing }) => {
+            if let Some(s) = standing {
+                rate_limit_headers(res, s.quota, s.remaining, s.reset_after);
+            }
+            Ok(who)
         }
-        Err(refusal) => {
-            rate_limit_headers(res, refusal.quota, 0, refusal.retry_after);
-            Err(ApiError::TooManyRequests(refusal.retry_after))
+        Err(Denied::Limited { retry_after, quota: Some(quota) }) => {
+            rate_limit_headers(res, quota, 0, retry_after);
+            Err(ApiError::TooManyRequests(retry_after))
         }
+        Err(denied) => Err(denied.into()),
     }
 }
 
@@ -81,17 +58,15 @@ fn rate_limit_headers(res: &mut Response, quota: Quota, remaining: u32, reset: D
 
 /// The client's address, or 429 if it made too many failed attempts on the connect flow.
 pub fn admit_oauth_client(state: &AppState, req: &Request) -> Result<Option<IpAddr>, ApiError> {
-    let client = client_ip(req, &state.trusted_proxies);
-    match state.rate_limits.refused_for(Allowance::OAuth, client) {
-        Some(wait) => Err(ApiError::TooManyRequests(wait)),
-        None => Ok(client),
-    }
+    let client = client(state, req);
+    state.access.connect_flow(client)?;
+    Ok(client)
 }
 
 /// Counts a failed step of the connect flow from `client`: the error to answer, 429 if that
 /// was one too many.
 pub async fn oauth_failure(state: &AppState, client: Option<IpAddr>, err: ApiError) -> ApiError {
-    match state.rate_limits.failed(Allowance::OAuth, client).await {
+    match state.access.connect_flow_failed(client).await {
         Some(wait) => ApiError::TooManyRequests(wait),
         None => err,
     }

@@ -1,6 +1,6 @@
 //! POST /internal/apps/{app_id}/api-key: generate the first key or rotate.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -8,11 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::PreviousKey;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract::{self, optional_json_body};
-use crate::adapters::http::respond::ShownOnce;
+use crate::adapters::http::respond::{SHOWN_ONCE_WARNING, ShownOnce};
 use crate::adapters::http::state::AppState;
-
-/// The longest grace period a rotation may keep the previous key for: 30 days.
-const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,17 +42,14 @@ pub struct IssuedKeyResponse {
 pub async fn issue_key(req: &mut Request, depot: &mut Depot) -> Result<ShownOnce<IssuedKeyResponse>, ApiError> {
     let app_id = extract::app_id(req)?;
     let body: IssueKeyRequest = optional_json_body(req).await?;
-    let grace = match body.grace_seconds.unwrap_or(0) {
-        s @ 0..=MAX_GRACE_SECONDS => Duration::seconds(s),
-        _ => return Err(ApiError::bad_request(format!("grace_seconds must be between 0 and {MAX_GRACE_SECONDS}."))),
-    };
+    let grace = extract::overlap("grace_seconds", body.grace_seconds.unwrap_or(0))?;
     let issued = AppState::from_depot(depot).api_keys.issue(app_id, grace).await?;
     Ok(ShownOnce(IssuedKeyResponse {
         api_key: issued.key.expose().to_owned(),
         key_id: issued.stored.key_id.to_string(),
         hint: issued.stored.hint.to_string(),
         created_at: issued.stored.created_at,
-        warning: "Store this immediately - it will never be shown again".to_owned(),
+        warning: SHOWN_ONCE_WARNING.to_owned(),
         previous_key: issued.previous.map(PreviousKey::from),
     }))
 }

@@ -10,7 +10,6 @@ use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
 use crate::adapters::http::state::AppState;
 use crate::domain::app::AppId;
-use crate::domain::pagination::PageLimit;
 use crate::ports::AppCursor;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -39,8 +38,7 @@ fn decode(raw: &str) -> Result<AppCursor, ApiError> {
     status_codes(200, 400, 401, 403, 429, 503)
 )]
 pub async fn list_apps(req: &mut Request, depot: &mut Depot) -> Result<Json<AppList>, ApiError> {
-    let limit = PageLimit::new(extract::query_i64(req, "limit")?)
-        .map_err(|e| ApiError::bad_request(format!("Query parameter limit: {e}.")))?;
+    let limit = extract::page_limit(req)?;
     let after = extract::cursor_param(req)?.map(|c| decode(&c)).transpose()?;
     let page = AppState::from_depot(depot).apps.list(limit, after).await?;
     let next_cursor = if page.has_more { page.items.last().map(|a| encode(a.into())) } else { None };

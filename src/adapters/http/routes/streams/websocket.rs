@@ -13,13 +13,12 @@ use salvo::websocket::WebSocketUpgrade;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
-use crate::adapters::http::middleware::api_key_auth::{self, API_KEY_HEADER};
+use crate::adapters::http::middleware::api_key_auth::API_KEY_HEADER;
 use crate::adapters::http::middleware::limits;
 use crate::adapters::http::state::AppState;
 use crate::adapters::ws::{self, socket_config};
-use crate::app::apps::AppLookupError;
-use crate::app::realtime::{AdmitError, Grant};
-use crate::domain::stream::{Ending, StreamFilter};
+use crate::app::realtime::Grant;
+use crate::domain::stream::StreamFilter;
 use crate::domain::user_mapping::AppUserId;
 
 /// Live events of the app (WebSocket; see the README for the protocol).
@@ -78,34 +77,17 @@ fn check_origin(req: &Request, allowed: Option<&[String]>) -> Result<(), ApiErro
     }
 }
 
+/// The stream's grant from the access use case: a one-time `ticket`, or a key in the query
+/// or the header.
 async fn authenticate(req: &Request, res: &mut Response, state: &AppState) -> Result<Grant, ApiError> {
-    if let Some(ticket) = extract::query_text(req, "ticket")? {
-        let client = limits::admit_client(state, req)?;
-        let grant = match state.realtime.admit_ticket(&ticket).await {
-            Ok(grant) => grant,
-            Err(AdmitError::InvalidTicket) => {
-                let invalid = ApiError::Unauthorized {
-                    error: "Invalid ticket",
-                    message: "The ticket is not valid: unknown, expired or already used.".to_owned(),
-                };
-                // A ticket nobody issued (or one used already) counts as a wrong credential.
-                return Err(limits::wrong_credentials(state, client, invalid).await);
-            }
-            Err(AdmitError::Ended(Ending::KeyRevoked | Ending::KeyExpired)) => {
-                return Err(ApiError::Unauthorized {
-                    error: "Invalid ticket",
-                    message: "The API key that asked for this ticket is no longer valid.".to_owned(),
-                });
-            }
-            Err(AdmitError::Ended(Ending::AppInactive)) => return Err(AppLookupError::Inactive.into()),
-            Err(AdmitError::Store(err)) => return Err(err.into()),
-        };
-        limits::app_request(state, res, grant.app_id).await?;
-        return Ok(grant);
-    }
-    let query_key = extract::query_text(req, "api_key")?;
-    let key = query_key.as_deref().or_else(|| req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()));
-    let mark = state.realtime.credentials.mark();
-    let principal = api_key_auth::authenticate(state, req, res, key).await?;
-    Ok(Grant::authenticated(mark, &principal))
+    let client = limits::client(state, req);
+    let answer = match extract::query_text(req, "ticket")? {
+        Some(ticket) => state.access.stream_ticket(client, &ticket).await,
+        None => {
+            let query_key = extract::query_text(req, "api_key")?;
+            let header = || req.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
+            state.access.stream_key(client, query_key.as_deref().or_else(header)).await
+        }
+    };
+    limits::admitted(res, answer)
 }

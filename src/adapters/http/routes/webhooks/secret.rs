@@ -1,6 +1,6 @@
 //! /internal/apps/{app_id}/webhook-secret: generate or rotate (shown once), and list hints.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -8,10 +8,9 @@ use uuid::Uuid;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract::{self, optional_json_body};
-use crate::adapters::http::respond::ShownOnce;
+use crate::adapters::http::respond::{SHOWN_ONCE_WARNING, ShownOnce};
 use crate::adapters::http::state::AppState;
 
-const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
 const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 3600;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -64,14 +63,8 @@ pub async fn issue_webhook_secret(
 ) -> Result<ShownOnce<IssuedSecretResponse>, ApiError> {
     let app_id = extract::app_id(req)?;
     let body: RotateSecretRequest = optional_json_body(req).await?;
-    let overlap = match body.previous_valid_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS) {
-        s @ 0..=MAX_OVERLAP_SECONDS => Duration::seconds(s),
-        _ => {
-            return Err(ApiError::bad_request(format!(
-                "previous_valid_seconds must be between 0 and {MAX_OVERLAP_SECONDS}."
-            )));
-        }
-    };
+    let overlap =
+        extract::overlap("previous_valid_seconds", body.previous_valid_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS))?;
     let issued = AppState::from_depot(depot).webhooks.secrets().rotate(app_id, overlap).await?;
     Ok(ShownOnce(IssuedSecretResponse {
         id: issued.id,
@@ -79,7 +72,7 @@ pub async fn issue_webhook_secret(
         hint: issued.hint,
         created_at: issued.created_at,
         previous_secrets_expire_at: issued.previous_expire_at,
-        warning: "Store this immediately - it will never be shown again".to_owned(),
+        warning: SHOWN_ONCE_WARNING.to_owned(),
     }))
 }
 
