@@ -13,10 +13,68 @@ use chrono::{DateTime, Utc};
 use super::webhook::{CallEvent, CallState, Direction, Party, Phase};
 
 /// Dialpad's id of a call leg.
-pub type CallId = i64;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CallId(i64);
 
-/// The per-app sequence number of a stored event: gap-free, in commit order.
-pub type EventSeq = i64;
+impl CallId {
+    pub const fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::str::FromStr for CallId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Self)
+    }
+}
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The per-app sequence number of a stored event: gap-free, in commit order, from 1 (0 is
+/// "before the first event").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct EventSeq(i64);
+
+impl EventSeq {
+    /// Before the app's first event.
+    pub const ZERO: Self = Self(0);
+
+    pub const fn new(seq: i64) -> Self {
+        Self(seq)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The number after this one.
+    pub const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+
+    /// How many numbers follow `earlier` up to this one (0 if it is not earlier).
+    pub fn since(self, earlier: Self) -> u64 {
+        u64::try_from(self.0 - earlier.0).unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for EventSeq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A call as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use super::StoreError;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
+use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, DialpadEvent, Direction, EventKind};
 
@@ -31,9 +32,9 @@ impl IncomingEvent {
             seq,
             kind: self.event.kind,
             call_id: call.and_then(|c| c.call_id),
-            state: call.and_then(|c| c.state.as_ref()).map(|s| s.as_str().to_owned()),
+            state: call.and_then(|c| c.state.clone()),
             event_timestamp_ms: call.and_then(|c| c.event_timestamp_ms),
-            target_id: self.event.target_id,
+            target_id: self.event.target_id.and_then(|id| DialpadUserId::new(id).ok()),
             payload: self.event.raw.clone(),
             received_at: self.received_at,
         }
@@ -47,10 +48,10 @@ pub struct StoredEvent {
     pub seq: EventSeq,
     pub kind: EventKind,
     pub call_id: Option<CallId>,
-    pub state: Option<String>,
+    pub state: Option<CallState>,
     pub event_timestamp_ms: Option<i64>,
     /// The Dialpad side (`target.id`), for per-agent filtering.
-    pub target_id: Option<i64>,
+    pub target_id: Option<DialpadUserId>,
     pub payload: Value,
     pub received_at: DateTime<Utc>,
 }
@@ -78,7 +79,7 @@ pub struct UnroutedEvent {
 pub struct CallFilter {
     pub state: Option<CallState>,
     pub direction: Option<Direction>,
-    pub target_users: Option<Vec<i64>>,
+    pub target_users: Option<Vec<DialpadUserId>>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -93,7 +94,7 @@ pub struct CallCursor {
 /// Which voicemails to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VoicemailFilter {
-    pub target_users: Option<Vec<i64>>,
+    pub target_users: Option<Vec<DialpadUserId>>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }

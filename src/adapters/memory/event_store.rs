@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::domain::app::AppId;
 use crate::domain::call::{self, CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
+use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::{self, Voicemail, VoicemailNotice};
 use crate::ports::{
     Appended, CallCursor, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, StoreError, StoredEvent,
@@ -51,8 +52,8 @@ fn in_range<T: PartialOrd>(value: T, since: Option<T>, until: Option<T>) -> bool
     since.is_none_or(|s| value >= s) && until.is_none_or(|u| value < u)
 }
 
-fn targets(filter: &Option<Vec<i64>>, target: Option<i64>) -> bool {
-    filter.as_ref().is_none_or(|users| target.is_some_and(|t| users.contains(&t)))
+fn targets(filter: &Option<Vec<DialpadUserId>>, target: Option<i64>) -> bool {
+    filter.as_ref().is_none_or(|users| target.is_some_and(|t| users.iter().any(|u| u.get() == t)))
 }
 
 #[async_trait]
@@ -67,7 +68,7 @@ impl EventStore for MemoryEventStore {
                 results.push(Appended::Duplicate);
                 continue;
             }
-            let seq = log.events.len() as EventSeq + 1;
+            let seq = EventSeq::new(log.events.len() as i64 + 1);
             let event = incoming.stored(app_id, seq);
             let received_ms = incoming.received_at.timestamp_millis();
             if let Some(call) = &incoming.event.call {
@@ -116,12 +117,12 @@ impl EventStore for MemoryEventStore {
     async fn events_after(&self, app_id: AppId, after: EventSeq, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let state = self.lock();
         let Some(log) = state.apps.get(&app_id) else { return Ok(Vec::new()) };
-        let start = usize::try_from(after.max(0)).unwrap_or(usize::MAX).min(log.events.len());
+        let start = usize::try_from(after.get().max(0)).unwrap_or(usize::MAX).min(log.events.len());
         Ok(log.events[start..].iter().take(limit as usize).cloned().collect())
     }
 
     async fn last_seq(&self, app_id: AppId) -> Result<EventSeq, StoreError> {
-        Ok(self.lock().apps.get(&app_id).map_or(0, |log| log.events.len() as EventSeq))
+        Ok(self.lock().apps.get(&app_id).map_or(EventSeq::ZERO, |log| EventSeq::new(log.events.len() as i64)))
     }
 
     async fn calls(

@@ -6,6 +6,7 @@ mod app_repository;
 mod connection_repository;
 mod error;
 mod event_store;
+mod ids;
 mod pool;
 mod user_mapping_repository;
 mod webhook_secret_repository;

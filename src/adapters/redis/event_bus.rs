@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::{Delivery, RedisClients};
 use crate::adapters::broadcast::stream_of;
 use crate::domain::app::AppId;
-use crate::domain::webhook::EventKind;
+use crate::domain::call::{CallId, EventSeq};
+use crate::domain::user_mapping::DialpadUserId;
+use crate::domain::webhook::{CallState, EventKind};
 use crate::ports::{BusMessage, EventBus, StoredEvent};
 
 pub struct RedisEventBus {
@@ -51,12 +53,12 @@ impl From<&StoredEvent> for WireEvent {
     fn from(e: &StoredEvent) -> Self {
         Self {
             app_id: e.app_id.as_uuid(),
-            seq: e.seq,
+            seq: e.seq.get(),
             kind: e.kind.as_str().to_owned(),
-            call_id: e.call_id,
-            state: e.state.clone(),
+            call_id: e.call_id.map(CallId::get),
+            state: e.state.as_ref().map(|s| s.as_str().to_owned()),
             event_timestamp_ms: e.event_timestamp_ms,
-            target_id: e.target_id,
+            target_id: e.target_id.map(|id| id.get()),
             payload: e.payload.clone(),
             received_at: e.received_at,
         }
@@ -67,12 +69,12 @@ impl From<WireEvent> for StoredEvent {
     fn from(e: WireEvent) -> Self {
         Self {
             app_id: AppId::from_uuid(e.app_id),
-            seq: e.seq,
+            seq: EventSeq::new(e.seq),
             kind: EventKind::parse(&e.kind),
-            call_id: e.call_id,
-            state: e.state,
+            call_id: e.call_id.map(CallId::new),
+            state: e.state.as_deref().map(CallState::parse),
             event_timestamp_ms: e.event_timestamp_ms,
-            target_id: e.target_id,
+            target_id: e.target_id.and_then(|id| DialpadUserId::new(id).ok()),
             payload: e.payload,
             received_at: e.received_at,
         }

@@ -11,8 +11,7 @@ use std::time::Duration;
 use super::DialpadConnections;
 use crate::app::webhooks::AfterStored;
 use crate::domain::dialpad::PopValues;
-use crate::domain::user_mapping::DialpadUserId;
-use crate::domain::webhook::EventKind;
+use crate::domain::webhook::{CallState, EventKind};
 use crate::ports::{DialpadApi, StoredEvent};
 
 /// How long a call is remembered as popped.
@@ -33,7 +32,7 @@ impl AfterStored for DialpadConnections {
 /// An inbound call's `ringing` event for a Dialpad user.
 fn rings_inbound(event: &StoredEvent) -> bool {
     event.kind == EventKind::Call
-        && event.state.as_deref() == Some("ringing")
+        && event.state == Some(CallState::Ringing)
         && event.call_id.is_some()
         && event.target_id.is_some()
         && event.payload["direction"].as_str() == Some("inbound")
@@ -49,17 +48,16 @@ impl DialpadConnections {
     /// `limited` or `failed`.
     async fn try_pop_on_ring(&self, event: &StoredEvent) -> &'static str {
         let app_id = event.app_id;
-        let (Some(call_id), Some(target)) = (event.call_id, event.target_id) else { return "skipped" };
+        let (Some(call_id), Some(user)) = (event.call_id, event.target_id) else { return "skipped" };
         let Ok(app) = self.inner.apps.cached(app_id).await else { return "skipped" };
         let Some(template) = app.screen_pop_url else { return "skipped" };
-        let Ok(user) = DialpadUserId::new(target) else { return "skipped" };
         let Ok(mapping) = self.inner.mappings.get(app_id, user).await else { return "skipped" };
         let marker = format!("screen-pop:{app_id}:{call_id}");
         match self.inner.sessions.put_new(&marker, "1", POPPED_FOR).await {
             Ok(true) => {}
             Ok(false) => return "skipped",
             Err(err) => {
-                tracing::warn!(app_id = %app_id, call_id, error = %err, "screen pop skipped: cannot tell whether the call was popped");
+                tracing::warn!(app_id = %app_id, call_id = call_id.get(), error = %err, "screen pop skipped: cannot tell whether the call was popped");
                 return "failed";
             }
         }
@@ -67,20 +65,20 @@ impl DialpadConnections {
         let values = PopValues {
             external_number: text("external_number"),
             internal_number: text("internal_number"),
-            call_id: Some(call_id),
-            dialpad_user_id: Some(target),
+            call_id: Some(call_id.get()),
+            dialpad_user_id: Some(user.get()),
             app_user_id: Some(mapping.app_user_id.as_str().to_owned()),
             direction: text("direction"),
         };
         let url = match template.fill(&values) {
             Ok(url) => url,
             Err(err) => {
-                tracing::warn!(app_id = %app_id, call_id, error = %err, "screen pop skipped: the template did not give a URL");
+                tracing::warn!(app_id = %app_id, call_id = call_id.get(), error = %err, "screen pop skipped: the template did not give a URL");
                 return "failed";
             }
         };
         if self.per_user("pops", user).await.is_err() {
-            tracing::warn!(app_id = %app_id, call_id, "screen pop skipped: the user had 5 in the last minute");
+            tracing::warn!(app_id = %app_id, call_id = call_id.get(), "screen pop skipped: the user had 5 in the last minute");
             return "limited";
         }
         let pop = move |api: Arc<dyn DialpadApi>, token| async move {
@@ -88,11 +86,11 @@ impl DialpadConnections {
         };
         match self.act(app_id, "screen_pop", 1, pop).await {
             Ok(_) => {
-                tracing::info!(app_id = %app_id, call_id, dialpad_user_id = %user, "screen popped for a ringing call");
+                tracing::info!(app_id = %app_id, call_id = call_id.get(), dialpad_user_id = %user, "screen popped for a ringing call");
                 "popped"
             }
             Err(err) => {
-                tracing::warn!(app_id = %app_id, call_id, error = %err, "screen pop for a ringing call failed; not retried");
+                tracing::warn!(app_id = %app_id, call_id = call_id.get(), error = %err, "screen pop for a ringing call failed; not retried");
                 "failed"
             }
         }
@@ -106,16 +104,18 @@ mod tests {
 
     use super::*;
     use crate::domain::app::AppId;
+    use crate::domain::call::{CallId, EventSeq};
+    use crate::domain::user_mapping::DialpadUserId;
 
     fn event(state: &str, direction: Value) -> StoredEvent {
         StoredEvent {
             app_id: AppId::generate(),
-            seq: 1,
+            seq: EventSeq::new(1),
             kind: EventKind::Call,
-            call_id: Some(7),
-            state: Some(state.into()),
+            call_id: Some(CallId::new(7)),
+            state: Some(CallState::parse(state)),
             event_timestamp_ms: Some(1),
-            target_id: Some(5),
+            target_id: DialpadUserId::new(5).ok(),
             payload: json!({ "direction": direction }),
             received_at: Utc::now(),
         }

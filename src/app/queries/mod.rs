@@ -11,7 +11,7 @@ pub use voicemails::VoicemailQuery;
 
 use crate::app::user_mappings::UserMappings;
 use crate::domain::app::AppId;
-use crate::domain::user_mapping::AppUserId;
+use crate::domain::user_mapping::{AppUserId, DialpadUserId};
 use crate::ports::{EventStore, StoreError};
 
 /// Why a read found nothing.
@@ -35,10 +35,10 @@ impl Queries {
     }
 
     /// The Dialpad user ids an app user filter stands for (`None`: no filter).
-    async fn targets(&self, app_id: AppId, user: Option<&AppUserId>) -> Result<Option<Vec<i64>>, StoreError> {
+    async fn targets(&self, app_id: AppId, user: Option<&AppUserId>) -> Result<Option<Vec<DialpadUserId>>, StoreError> {
         match user {
             None => Ok(None),
-            Some(user) => Ok(Some(self.mappings.resolve(app_id, user).await?.iter().map(|u| u.get()).collect())),
+            Some(user) => Ok(Some(self.mappings.resolve(app_id, user).await?)),
         }
     }
 }

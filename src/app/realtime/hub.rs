@@ -77,7 +77,7 @@ impl Behind {
     }
 
     fn set(&self, position: EventSeq) {
-        self.position.store(position, Ordering::Release);
+        self.position.store(position.get(), Ordering::Release);
         self.flag.store(true, Ordering::Release);
         self.notify.notify_one();
     }
@@ -121,7 +121,7 @@ impl Membership {
 
     /// Records how far a member behind has read the store.
     pub fn progress(&self, read_through: EventSeq) {
-        self.behind.position.fetch_max(read_through, Ordering::AcqRel);
+        self.behind.position.fetch_max(read_through.get(), Ordering::AcqRel);
     }
 }
 
@@ -190,7 +190,7 @@ impl Hub {
         if event.seq <= state.last {
             return Received::Duplicate;
         }
-        if event.seq > state.last + 1 {
+        if event.seq > state.last.next() {
             return Received::Gap;
         }
         self.dispatch(&mut state, event);
@@ -206,7 +206,7 @@ impl Hub {
             let full_page = events.len() == CATCH_UP_PAGE as usize;
             let mut state = self.state.lock().expect("hub poisoned");
             for event in &events {
-                if event.seq == state.last + 1 {
+                if event.seq == state.last.next() {
                     self.dispatch(&mut state, event);
                 }
             }
@@ -228,7 +228,7 @@ impl Hub {
         let last = state.last;
         state.members.retain(|_, member| {
             if member.behind.is_set() {
-                if last.saturating_sub(member.behind.position.load(Ordering::Acquire)) <= member.max_behind {
+                if last.get().saturating_sub(member.behind.position.load(Ordering::Acquire)) <= member.max_behind {
                     return true;
                 }
                 self.slow_cut.increment(1);
@@ -241,7 +241,7 @@ impl Hub {
             match member.queue.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    member.behind.set(event.seq - 1);
+                    member.behind.set(EventSeq::new(event.seq.get() - 1));
                     true
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, EventSeq};
 use crate::domain::stream::EventType;
+use crate::domain::webhook::CallState;
 use crate::ports::StoredEvent;
 
 /// An event ready to send: its JSON text and what filters and metrics need.
@@ -49,13 +50,15 @@ struct EventMessage<'a> {
 
 impl Frame {
     pub fn of(event: &StoredEvent) -> Arc<Self> {
-        let event_type = EventType::of(event.kind, event.state.as_deref());
+        let state = event.state.as_ref().map(CallState::as_str);
+        let target_id = event.target_id.map(|user| user.get());
+        let event_type = EventType::of(event.kind, state);
         let message = EventMessage {
             event_type: event_type.as_str(),
             seq: event.seq,
             call_id: event.call_id,
-            state: event.state.as_deref(),
-            target_id: event.target_id,
+            state,
+            target_id,
             event_timestamp: event.event_timestamp_ms,
             received_at: event.received_at,
             custom_data: event.payload.get("custom_data").filter(|v| !v.is_null()),
@@ -65,7 +68,7 @@ impl Frame {
         Arc::new(Self {
             seq: event.seq,
             event_type,
-            target_id: event.target_id,
+            target_id,
             received_at: event.received_at,
             text: Bytes::from(text),
         })

@@ -163,7 +163,7 @@ impl Realtime {
             Resume::Live => Start::Replay(Vec::new()),
             Resume::Reset => Start::Reset(messages::reset(head)),
             Resume::Replay { after } => {
-                let count = u32::try_from(head - after).unwrap_or(u32::MAX);
+                let count = u32::try_from(head.since(after)).unwrap_or(u32::MAX);
                 let events = self.store.events_after(app_id, after, count).await?;
                 let frames = events
                     .iter()

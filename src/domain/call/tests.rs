@@ -6,7 +6,7 @@ use super::*;
 
 fn event(state: &str, ts: i64) -> CallEvent {
     CallEvent {
-        call_id: Some(77),
+        call_id: Some(CallId::new(77)),
         state: Some(CallState::parse(state)),
         event_timestamp_ms: Some(ts),
         date_started_ms: Some(1_000),
@@ -16,9 +16,9 @@ fn event(state: &str, ts: i64) -> CallEvent {
 
 /// Folds events in the given order, as the store would (increasing sequence numbers).
 fn fold(events: &[CallEvent]) -> CallRecord {
-    let mut record = CallRecord::start(&events[0], 1, 0).unwrap();
+    let mut record = CallRecord::start(&events[0], EventSeq::new(1), 0).unwrap();
     for (i, e) in events.iter().enumerate().skip(1) {
-        record.apply(e, i as i64 + 1, 0);
+        record.apply(e, EventSeq::new(i as i64 + 1), 0);
     }
     record
 }
@@ -28,7 +28,10 @@ fn a_call_in_order_ends_hung_up_with_its_times() {
     let connected = CallEvent { date_connected_ms: Some(3_000), ..event("connected", 3_000) };
     let hangup = CallEvent { date_ended_ms: Some(9_000), duration_ms: Some(6_000), ..event("hangup", 9_000) };
     let call = fold(&[event("ringing", 2_000), connected, hangup]);
-    assert_eq!((call.state.clone(), call.ended, call.event_count, call.last_seq), (CallState::Hangup, true, 3, 3));
+    assert_eq!(
+        (call.state.clone(), call.ended, call.event_count, call.last_seq.get()),
+        (CallState::Hangup, true, 3, 3)
+    );
     assert_eq!(call.connected_at.unwrap().timestamp_millis(), 3_000);
     assert_eq!(call.ended_at.unwrap().timestamp_millis(), 9_000);
     assert_eq!(call.duration_ms, Some(6_000));
@@ -83,19 +86,19 @@ fn older_events_only_fill_gaps() {
 #[test]
 fn missing_times_fall_back_and_the_target_user_is_known() {
     let bare = CallEvent {
-        call_id: Some(1),
+        call_id: Some(CallId::new(1)),
         target: Some(Party { id: Some(42), kind: Some("user".into()), ..Party::default() }),
         ..CallEvent::default()
     };
-    let call = CallRecord::start(&bare, 1, 5_000).unwrap();
+    let call = CallRecord::start(&bare, EventSeq::new(1), 5_000).unwrap();
     assert_eq!((call.started_at.timestamp_millis(), call.last_event_at_ms), (5_000, 5_000));
     assert_eq!(call.target_user_id(), Some(42));
-    assert!(CallRecord::start(&CallEvent::default(), 1, 0).is_none(), "no call id, no record");
+    assert!(CallRecord::start(&CallEvent::default(), EventSeq::new(1), 0).is_none(), "no call id, no record");
     let office = CallEvent {
         target: Some(Party { id: Some(9), kind: Some("office".into()), ..Party::default() }),
         ..bare.clone()
     };
-    assert_eq!(CallRecord::start(&office, 1, 0).unwrap().target_user_id(), None);
+    assert_eq!(CallRecord::start(&office, EventSeq::new(1), 0).unwrap().target_user_id(), None);
 }
 
 proptest! {

@@ -21,9 +21,9 @@ pub enum Resume {
 pub fn resume(since: Option<EventSeq>, head: EventSeq, limit: u32) -> Resume {
     match since {
         None => Resume::Live,
-        Some(since) if since < 0 || since > head => Resume::Reset,
+        Some(since) if since < EventSeq::ZERO || since > head => Resume::Reset,
         Some(since) if since == head => Resume::Live,
-        Some(since) if head - since > i64::from(limit) => Resume::Reset,
+        Some(since) if head.since(since) > u64::from(limit) => Resume::Reset,
         Some(since) => Resume::Replay { after: since },
     }
 }
@@ -32,27 +32,31 @@ pub fn resume(since: Option<EventSeq>, head: EventSeq, limit: u32) -> Resume {
 mod tests {
     use super::*;
 
+    fn seq(n: i64) -> EventSeq {
+        EventSeq::new(n)
+    }
+
     #[test]
     fn no_since_or_an_up_to_date_since_goes_live() {
-        assert_eq!(resume(None, 42, 100), Resume::Live);
-        assert_eq!(resume(Some(42), 42, 100), Resume::Live);
+        assert_eq!(resume(None, seq(42), 100), Resume::Live);
+        assert_eq!(resume(Some(seq(42)), seq(42), 100), Resume::Live);
     }
 
     #[test]
     fn since_behind_replays_the_gap() {
-        assert_eq!(resume(Some(40), 42, 100), Resume::Replay { after: 40 });
-        assert_eq!(resume(Some(0), 100, 100), Resume::Replay { after: 0 });
+        assert_eq!(resume(Some(seq(40)), seq(42), 100), Resume::Replay { after: seq(40) });
+        assert_eq!(resume(Some(seq(0)), seq(100), 100), Resume::Replay { after: seq(0) });
     }
 
     #[test]
     fn beyond_the_replay_limit_is_a_reset() {
-        assert_eq!(resume(Some(0), 101, 100), Resume::Reset);
-        assert_eq!(resume(Some(0), 1, 0), Resume::Reset);
+        assert_eq!(resume(Some(seq(0)), seq(101), 100), Resume::Reset);
+        assert_eq!(resume(Some(seq(0)), seq(1), 0), Resume::Reset);
     }
 
     #[test]
     fn since_ahead_of_the_store_or_negative_is_a_reset() {
-        assert_eq!(resume(Some(43), 42, 100), Resume::Reset);
-        assert_eq!(resume(Some(-1), 5, 100), Resume::Reset);
+        assert_eq!(resume(Some(seq(43)), seq(42), 100), Resume::Reset);
+        assert_eq!(resume(Some(seq(-1)), seq(5), 100), Resume::Reset);
     }
 }

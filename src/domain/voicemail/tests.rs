@@ -1,6 +1,7 @@
 //! Voicemail identity and completion.
 
 use super::*;
+use crate::domain::call::{CallId, EventSeq};
 use crate::domain::webhook::{Party, RecordingDetail, parse};
 
 fn now() -> DateTime<Utc> {
@@ -18,7 +19,10 @@ fn voicemail_events_and_recording_details_announce_a_voicemail() {
         "internal_number": "+1agent", "date_started": 1700000000000, "voicemail_link": "https://dp/v/1",
         "target": {"id": 42, "type": "user"}}"#,
     );
-    assert_eq!((v.call_id, v.caller.as_deref(), v.callee.as_deref()), (Some(5), Some("+1caller"), Some("+1agent")));
+    assert_eq!(
+        (v.call_id.map(CallId::get), v.caller.as_deref(), v.callee.as_deref()),
+        (Some(5), Some("+1caller"), Some("+1agent"))
+    );
     assert_eq!((v.link.as_deref(), v.target_id, v.uploaded), (Some("https://dp/v/1"), Some(42), false));
 
     let from_recording = notice(
@@ -40,12 +44,12 @@ fn a_later_upload_completes_the_first_notice() {
         r#"{"call_id": 5, "state": "voicemail_uploaded", "voicemail_link": "https://dp/v/1-final",
         "transcription_text": "call me back", "recording_details": [{"id": "r1", "duration": 9000, "recording_type": "voicemail"}]}"#,
     );
-    let mut v = Voicemail::new(Uuid::nil(), &first, 1, now());
+    let mut v = Voicemail::new(Uuid::nil(), &first, EventSeq::new(1), now());
     assert!(v.matches(&upload));
-    v.merge(&upload, 2, now());
+    v.merge(&upload, EventSeq::new(2), now());
     assert_eq!(v.link.as_deref(), Some("https://dp/v/1-final"));
     assert_eq!(
-        (v.transcription.as_deref(), v.duration_ms, v.uploaded, v.last_seq),
+        (v.transcription.as_deref(), v.duration_ms, v.uploaded, v.last_seq.get()),
         (Some("call me back"), Some(9_000), true, 2)
     );
 }
@@ -58,13 +62,13 @@ fn identity_without_a_call_id() {
         started_at: Some(now()),
         ..VoicemailNotice::default()
     };
-    let v = Voicemail::new(Uuid::nil(), &base, 1, now());
+    let v = Voicemail::new(Uuid::nil(), &base, EventSeq::new(1), now());
     assert!(v.matches(&base.clone()), "same caller, callee and time: the same message");
     let a_minute_later = VoicemailNotice { started_at: Some(now() + chrono::Duration::minutes(1)), ..base.clone() };
     assert!(!v.matches(&a_minute_later), "a minute apart: another message");
 
     let by_recording = VoicemailNotice { recording_id: Some("r1".into()), ..VoicemailNotice::default() };
-    let with_recording = Voicemail::new(Uuid::nil(), &by_recording, 1, now());
+    let with_recording = Voicemail::new(Uuid::nil(), &by_recording, EventSeq::new(1), now());
     assert!(with_recording.matches(&VoicemailNotice {
         recording_id: Some("r1".into()),
         caller: Some("x".into()),
@@ -79,7 +83,7 @@ fn identity_without_a_call_id() {
 #[test]
 fn outbound_calls_swap_caller_and_callee() {
     let e = CallEvent {
-        call_id: Some(1),
+        call_id: Some(CallId::new(1)),
         state: Some(CallState::Voicemail),
         direction: Some(crate::domain::webhook::Direction::Outbound),
         contact: Some(Party { phone: Some("+1other".into()), ..Party::default() }),

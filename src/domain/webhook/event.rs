@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::call_state::{CallState, Direction, Phase};
+use crate::domain::call::CallId;
 
 /// What kind of Dialpad event a payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,10 +68,10 @@ pub struct RecordingDetail {
 /// The fields of a call event the server uses. The rest stays in the raw JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallEvent {
-    pub call_id: Option<i64>,
-    pub master_call_id: Option<i64>,
-    pub entry_point_call_id: Option<i64>,
-    pub operator_call_id: Option<i64>,
+    pub call_id: Option<CallId>,
+    pub master_call_id: Option<CallId>,
+    pub entry_point_call_id: Option<CallId>,
+    pub operator_call_id: Option<CallId>,
     pub state: Option<CallState>,
     pub direction: Option<Direction>,
     pub external_number: Option<String>,
@@ -136,10 +137,10 @@ fn classify(o: &Map<String, Value>) -> EventKind {
 fn call_event(v: &Value) -> CallEvent {
     let recordings = v.get("recording_details").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
     CallEvent {
-        call_id: int(v, "call_id"),
-        master_call_id: int(v, "master_call_id"),
-        entry_point_call_id: int(v, "entry_point_call_id"),
-        operator_call_id: int(v, "operator_call_id"),
+        call_id: int(v, "call_id").map(CallId::new),
+        master_call_id: int(v, "master_call_id").map(CallId::new),
+        entry_point_call_id: int(v, "entry_point_call_id").map(CallId::new),
+        operator_call_id: int(v, "operator_call_id").map(CallId::new),
         state: text(v, "state").map(|s| CallState::parse(&s)),
         direction: text(v, "direction").map(|s| Direction::parse(&s)),
         external_number: text(v, "external_number"),

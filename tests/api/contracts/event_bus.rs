@@ -8,7 +8,9 @@ use chrono::Utc;
 use cti_server::adapters::memory::InProcessEventBus;
 use cti_server::adapters::redis::{RedisClients, RedisEventBus};
 use cti_server::domain::app::AppId;
-use cti_server::domain::webhook::EventKind;
+use cti_server::domain::call::{CallId, EventSeq};
+use cti_server::domain::user_mapping::DialpadUserId;
+use cti_server::domain::webhook::{CallState, EventKind};
 use cti_server::ports::{BusMessage, EventBus, StoredEvent};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -19,12 +21,12 @@ use crate::infra::{PUBSUB, TestRedis};
 fn event(app_id: AppId, seq: i64) -> StoredEvent {
     StoredEvent {
         app_id,
-        seq,
+        seq: EventSeq::new(seq),
         kind: EventKind::Call,
-        call_id: Some(7),
-        state: Some("ringing".into()),
+        call_id: Some(CallId::new(7)),
+        state: Some(CallState::Ringing),
         event_timestamp_ms: Some(1_000),
-        target_id: Some(42),
+        target_id: DialpadUserId::new(42).ok(),
         payload: json!({"call_id": 7, "state": "ringing", "nested": {"kept": true}}),
         received_at: Utc::now(),
     }
@@ -54,11 +56,11 @@ async fn contract(here: Arc<dyn EventBus>, there: Arc<dyn EventBus>) {
     let heard = next_event(&mut mine).await;
     assert_eq!(heard.received_at.timestamp_micros(), first.received_at.timestamp_micros());
     assert_eq!(StoredEvent { received_at: first.received_at, ..heard }, first, "the event arrives whole");
-    assert_eq!(next_event(&mut mine).await.seq, 2);
-    assert_eq!(next_event(&mut theirs).await.seq, 1, "every instance hears it");
-    assert_eq!(next_event(&mut theirs).await.seq, 2);
+    assert_eq!(next_event(&mut mine).await.seq.get(), 2);
+    assert_eq!(next_event(&mut theirs).await.seq.get(), 1, "every instance hears it");
+    assert_eq!(next_event(&mut theirs).await.seq.get(), 2);
     let theirs_other = next_event(&mut others).await;
-    assert_eq!((theirs_other.app_id, theirs_other.seq), (other, 1), "each app hears its own only");
+    assert_eq!((theirs_other.app_id, theirs_other.seq.get()), (other, 1), "each app hears its own only");
     let quiet = tokio::time::timeout(Duration::from_millis(200), next_event(&mut others)).await;
     assert!(quiet.is_err(), "another app's events never arrive: {quiet:?}");
     here.publish(&[]).await.unwrap();
@@ -86,5 +88,5 @@ async fn redis_bus_honours_the_contract_across_instances_and_announces_reconnect
     assert_eq!(next(&mut theirs).await, BusMessage::Missed, "a reconnect says messages may be lost");
     // Resubscribed: it still hears what comes next.
     here.publish(&[event(app, 9)]).await.unwrap();
-    assert_eq!(next_event(&mut theirs).await.seq, 9);
+    assert_eq!(next_event(&mut theirs).await.seq.get(), 9);
 }

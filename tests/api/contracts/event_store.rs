@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use cti_server::adapters::memory::{MemoryAppRepository, MemoryEventStore};
 use cti_server::adapters::postgres::{PgAppRepository, PgEventStore};
 use cti_server::domain::app::{App, AppId, AppName};
+use cti_server::domain::call::{CallId, EventSeq};
 use cti_server::domain::pagination::PageLimit;
+use cti_server::domain::user_mapping::DialpadUserId;
 use cti_server::domain::webhook::{CallState, Direction, dedup_key, parse};
 use cti_server::ports::{
     AppRepository, Appended, CallCursor, CallFilter, EventStore, IncomingEvent, VoicemailCursor, VoicemailFilter,
@@ -33,11 +35,15 @@ fn call(id: i64, state: &str, ts: i64, extra: serde_json::Value) -> IncomingEven
     incoming(payload)
 }
 
+fn user(id: i64) -> DialpadUserId {
+    DialpadUserId::new(id).unwrap()
+}
+
 fn seqs(results: &[Appended]) -> Vec<Option<i64>> {
     results
         .iter()
         .map(|r| match r {
-            Appended::Stored(e) => Some(e.seq),
+            Appended::Stored(e) => Some(e.seq.get()),
             Appended::Duplicate => None,
         })
         .collect()
@@ -87,23 +93,29 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
     assert_eq!(seqs(&results), [None, Some(3)]);
     assert_eq!(seqs(&store.append_for(app, std::slice::from_ref(&ringing)).await.unwrap()), [None]);
     assert_eq!(seqs(&store.append_for(other, std::slice::from_ref(&ringing)).await.unwrap()), [Some(1)], "per app");
-    assert_eq!((store.last_seq(app).await.unwrap(), store.last_seq(AppId::generate()).await.unwrap()), (3, 0));
+    assert_eq!(
+        (store.last_seq(app).await.unwrap(), store.last_seq(AppId::generate()).await.unwrap()),
+        (EventSeq::new(3), EventSeq::ZERO)
+    );
 
     // The call folded its events: a late ringing does not reopen it.
     store.append_for(app, &[call(1, "ringing", 95, json!({}))]).await.unwrap();
-    let record = store.call(app, 1).await.unwrap().unwrap();
-    assert_eq!((record.state, record.ended, record.event_count, record.last_seq), (CallState::Hangup, true, 4, 4));
+    let record = store.call(app, CallId::new(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (record.state, record.ended, record.event_count, record.last_seq.get()),
+        (CallState::Hangup, true, 4, 4)
+    );
     assert_eq!(record.ended_at, Some(at(90)));
-    assert_eq!(store.call(other, 1).await.unwrap().unwrap().state, CallState::Ringing);
-    assert!(store.call(app, 999).await.unwrap().is_none());
-    let events = store.call_events(app, 1).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(store.call(other, CallId::new(1)).await.unwrap().unwrap().state, CallState::Ringing);
+    assert!(store.call(app, CallId::new(999)).await.unwrap().is_none());
+    let events = store.call_events(app, CallId::new(1)).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq.get()).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert_eq!(events[0].payload["state"], "ringing");
 
     // Replay after a sequence number.
-    let replay = store.events_after(app, 2, 10).await.unwrap();
-    assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
-    assert_eq!(store.events_after(app, 0, 1).await.unwrap().len(), 1);
+    let replay = store.events_after(app, EventSeq::new(2), 10).await.unwrap();
+    assert_eq!(replay.iter().map(|e| e.seq.get()).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(store.events_after(app, EventSeq::ZERO, 1).await.unwrap().len(), 1);
 
     // Listing calls: newest first, filters, keyset pages.
     store
@@ -117,23 +129,23 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
         .await
         .unwrap();
     let page = store.calls(app, &CallFilter::default(), limit, None).await.unwrap();
-    assert_eq!(page.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), [3, 2]);
+    assert_eq!(page.items.iter().map(|c| c.call_id.get()).collect::<Vec<_>>(), [3, 2]);
     assert!(page.has_more);
     let last = &page.items[1];
     let cursor = CallCursor { started_at: last.started_at, call_id: last.call_id };
     let rest = store.calls(app, &CallFilter::default(), limit, Some(cursor)).await.unwrap();
-    assert_eq!((rest.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), rest.has_more), (vec![1], false));
+    assert_eq!((rest.items.iter().map(|c| c.call_id.get()).collect::<Vec<_>>(), rest.has_more), (vec![1], false));
     let cases: Vec<(CallFilter, Vec<i64>)> = vec![
         (CallFilter { state: Some(CallState::Hangup), ..Default::default() }, vec![1]),
         (CallFilter { direction: Some(Direction::Outbound), ..Default::default() }, vec![2]),
-        (CallFilter { target_users: Some(vec![7]), ..Default::default() }, vec![3]),
+        (CallFilter { target_users: Some(vec![user(7)]), ..Default::default() }, vec![3]),
         (CallFilter { target_users: Some(vec![]), ..Default::default() }, vec![]),
         (CallFilter { since: Some(at(2)), ..Default::default() }, vec![3, 2]),
         (CallFilter { until: Some(at(2)), ..Default::default() }, vec![1]),
     ];
     for (filter, want) in cases {
         let got = store.calls(app, &filter, PageLimit::default(), None).await.unwrap();
-        assert_eq!(got.items.iter().map(|c| c.call_id).collect::<Vec<_>>(), want, "filter {filter:?}");
+        assert_eq!(got.items.iter().map(|c| c.call_id.get()).collect::<Vec<_>>(), want, "filter {filter:?}");
     }
 
     // Voicemails: one per message, completed by the upload, however announced.
@@ -155,7 +167,7 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
     store.append_for(app, &[anonymous(1), anonymous(2)]).await.unwrap();
     let vms = store.voicemails(app, &VoicemailFilter::default(), PageLimit::default(), None).await.unwrap().items;
     assert_eq!(vms.len(), 3, "{vms:#?}");
-    let v10 = vms.iter().find(|v| v.call_id == Some(10)).unwrap();
+    let v10 = vms.iter().find(|v| v.call_id == Some(CallId::new(10))).unwrap();
     assert_eq!(
         (v10.transcription.as_deref(), v10.uploaded, v10.caller.as_deref()),
         (Some("hello"), true, Some("+1caller"))
@@ -170,7 +182,7 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
         .await
         .unwrap();
     assert_eq!(next.items.len(), 2);
-    let mine = VoicemailFilter { target_users: Some(vec![42]), ..Default::default() };
+    let mine = VoicemailFilter { target_users: Some(vec![user(42)]), ..Default::default() };
     assert_eq!(store.voicemails(app, &mine, PageLimit::default(), None).await.unwrap().items.len(), 1);
 
     // One batch may mix apps; each keeps its own sequence.
@@ -182,9 +194,9 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
         ])
         .await
         .unwrap();
-    let app_last = store.last_seq(app).await.unwrap();
+    let app_last = store.last_seq(app).await.unwrap().get();
     assert_eq!(seqs(&mixed), [Some(app_last - 1), Some(2), Some(app_last)]);
-    assert_eq!(store.call(other, 50).await.unwrap().unwrap().last_seq, 2);
+    assert_eq!(store.call(other, CallId::new(50)).await.unwrap().unwrap().last_seq.get(), 2);
 
     // Unrouted events: kept once.
     let stray = incoming(json!({"id": 5, "text": "hi", "target": {"id": 99}}));
@@ -209,7 +221,7 @@ async fn concurrent_duplicates(apps: Arc<dyn AppRepository>, store: Arc<dyn Even
     let mut all: Vec<i64> = results.iter().flat_map(|r| seqs(r)).flatten().collect();
     all.sort();
     assert_eq!(all, (1..=51).collect::<Vec<_>>(), "gap-free, no sequence number twice");
-    assert_eq!(store.last_seq(app).await.unwrap(), 51);
+    assert_eq!(store.last_seq(app).await.unwrap().get(), 51);
 }
 
 #[tokio::test]
@@ -279,5 +291,5 @@ async fn postgres_append_that_waited_for_the_lock_sees_what_was_committed_meanwh
 
     let results = waiting.await.unwrap().expect("no duplicate insert, no error");
     assert_eq!(seqs(&results), [None, Some(3)]);
-    assert_eq!(store.last_seq(app).await.unwrap(), 3);
+    assert_eq!(store.last_seq(app).await.unwrap().get(), 3);
 }

@@ -36,7 +36,7 @@ pub(super) async fn append(pool: &PgPool, batch: &[(AppId, IncomingEvent)]) -> R
         (existing, calls) = (again.existing, again.calls);
     }
 
-    let mut seqs: BTreeMap<Uuid, i64> = last.into_iter().collect();
+    let mut seqs: BTreeMap<Uuid, EventSeq> = last.into_iter().map(|(app, seq)| (app, EventSeq::new(seq))).collect();
     let mut seen: HashSet<(Uuid, &str)> = existing.iter().map(|(app, key)| (*app, key.as_str())).collect();
     let mut results = Vec::with_capacity(batch.len());
     let mut fresh: Vec<Fresh<'_>> = Vec::new();
@@ -44,7 +44,7 @@ pub(super) async fn append(pool: &PgPool, batch: &[(AppId, IncomingEvent)]) -> R
         let app = app_id.as_uuid();
         if seen.insert((app, incoming.dedup_key.as_str())) {
             let seq = seqs.get_mut(&app).expect("every app of the batch was locked");
-            *seq += 1;
+            *seq = seq.next();
             let stored = incoming.stored(*app_id, *seq);
             results.push(Appended::Stored(stored.clone()));
             fresh.push((incoming, stored));
@@ -163,7 +163,7 @@ async fn fold_voicemails(conn: &mut PgConnection, fresh: &[Fresh<'_>]) -> Result
         return Ok(Vec::new());
     }
     let apps: Vec<Uuid> = notices.iter().map(|n| n.0).collect::<BTreeSet<_>>().into_iter().collect();
-    let call_ids: Vec<i64> = notices.iter().filter_map(|(_, n, ..)| n.call_id).collect();
+    let call_ids: Vec<CallId> = notices.iter().filter_map(|(_, n, ..)| n.call_id).collect();
     let recordings: Vec<&str> = notices.iter().filter_map(|(_, n, ..)| n.recording_id.as_deref()).collect();
     let links: Vec<&str> = notices.iter().filter_map(|(_, n, ..)| n.link.as_deref()).collect();
     let callers: Vec<&str> = notices.iter().filter_map(|(_, n, ..)| n.caller.as_deref()).collect();

@@ -32,12 +32,12 @@ pub(super) async fn events_after(
 }
 
 pub(super) async fn last_seq(pool: &PgPool, app_id: AppId) -> Result<EventSeq, StoreError> {
-    let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM app_sequences WHERE app_id = $1")
+    let last: Option<EventSeq> = sqlx::query_scalar("SELECT last_seq FROM app_sequences WHERE app_id = $1")
         .bind(app_id.as_uuid())
         .fetch_optional(pool)
         .await
         .map_err(store_error)?;
-    Ok(last.unwrap_or(0))
+    Ok(last.unwrap_or(EventSeq::ZERO))
 }
 
 pub(super) async fn calls(

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::exact::restored;
 use crate::domain::app::AppId;
-use crate::domain::call::CallRecord;
+use crate::domain::call::{CallId, CallRecord, EventSeq};
+use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
 use crate::ports::{StoredEvent, UnroutedEvent};
@@ -17,9 +18,9 @@ pub(super) const EVENT_COLUMNS: &str =
 #[derive(sqlx::FromRow)]
 pub(super) struct EventRow {
     app_id: Uuid,
-    seq: i64,
+    seq: EventSeq,
     kind: String,
-    call_id: Option<i64>,
+    call_id: Option<CallId>,
     state: Option<String>,
     event_timestamp: Option<i64>,
     target_id: Option<i64>,
@@ -35,9 +36,9 @@ impl From<EventRow> for StoredEvent {
             seq: r.seq,
             kind: EventKind::parse(&r.kind),
             call_id: r.call_id,
-            state: r.state,
+            state: r.state.as_deref().map(CallState::parse),
             event_timestamp_ms: r.event_timestamp,
-            target_id: r.target_id,
+            target_id: r.target_id.and_then(|id| DialpadUserId::new(id).ok()),
             payload: restored(r.payload, r.payload_exact),
             received_at: r.received_at,
         }
@@ -82,7 +83,7 @@ pub(super) const CALL_COLUMNS: &str = "call_id, state, state_at, ended, directio
 /// Also read as JSON (`to_jsonb(calls)`), when fetched together with other rows.
 #[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct CallRow {
-    call_id: i64,
+    call_id: CallId,
     state: String,
     state_at: i64,
     ended: bool,
@@ -91,9 +92,9 @@ pub(super) struct CallRow {
     internal_number: Option<String>,
     target: Option<Value>,
     contact: Option<Value>,
-    master_call_id: Option<i64>,
-    entry_point_call_id: Option<i64>,
-    operator_call_id: Option<i64>,
+    master_call_id: Option<CallId>,
+    entry_point_call_id: Option<CallId>,
+    operator_call_id: Option<CallId>,
     started_at: DateTime<Utc>,
     rang_at: Option<DateTime<Utc>>,
     connected_at: Option<DateTime<Utc>>,
@@ -102,7 +103,7 @@ pub(super) struct CallRow {
     was_recorded: Option<bool>,
     last_event_at: i64,
     event_count: i64,
-    last_seq: i64,
+    last_seq: EventSeq,
 }
 
 impl From<CallRow> for CallRecord {
@@ -140,7 +141,7 @@ pub(super) const VOICEMAIL_COLUMNS: &str = "app_id, id, call_id, recording_id, l
 pub(super) struct VoicemailRow {
     pub(super) app_id: Uuid,
     id: Uuid,
-    call_id: Option<i64>,
+    call_id: Option<CallId>,
     recording_id: Option<String>,
     link: Option<String>,
     caller: Option<String>,
@@ -152,7 +153,7 @@ pub(super) struct VoicemailRow {
     uploaded: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    last_seq: i64,
+    last_seq: EventSeq,
 }
 
 impl From<VoicemailRow> for Voicemail {

@@ -14,8 +14,9 @@ use super::append::Fresh;
 use super::exact::{self, Storable};
 use super::rows::party_json;
 use crate::adapters::postgres::error::store_error;
-use crate::domain::call::CallRecord;
+use crate::domain::call::{CallRecord, EventSeq};
 use crate::domain::voicemail::Voicemail;
+use crate::domain::webhook::CallState;
 use crate::ports::StoreError;
 
 /// Everything one append changes.
@@ -23,7 +24,7 @@ pub(super) struct Changes<'a> {
     pub fresh: &'a [Fresh<'a>],
     pub calls: Vec<(Uuid, &'a CallRecord)>,
     pub voicemails: Vec<&'a (Uuid, Voicemail)>,
-    pub seqs: &'a BTreeMap<Uuid, i64>,
+    pub seqs: &'a BTreeMap<Uuid, EventSeq>,
 }
 
 type Q<'q> = Query<'q, Postgres, PgArguments>;
@@ -74,7 +75,7 @@ columns! {
         dedup_key: "text" = |r| r.0.0.dedup_key.as_str();
         kind: "text" = |r| r.0.1.kind.as_str();
         call_id: "bigint" = |r| r.0.1.call_id;
-        state: "text" = |r| r.0.1.state.as_deref();
+        state: "text" = |r| r.0.1.state.as_ref().map(CallState::as_str);
         event_timestamp: "bigint" = |r| r.0.1.event_timestamp_ms;
         target_id: "bigint" = |r| r.0.1.target_id;
         payload: "jsonb" = |r| r.1.json.as_ref();

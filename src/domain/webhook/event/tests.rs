@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::call::CallId;
 use crate::domain::webhook::call_state::Phase;
 
 /// The reconstructed example payload of dialpad-facts.md.
@@ -24,7 +25,7 @@ fn the_documented_example_parses_into_its_fields_and_keeps_the_rest() {
     assert_eq!(event.kind, EventKind::Call);
     assert_eq!(event.target_id, Some(5527348325810176));
     let call = event.call.unwrap();
-    assert_eq!(call.call_id, Some(6421977457180672));
+    assert_eq!(call.call_id, Some(CallId::new(6421977457180672)));
     assert_eq!(call.state, Some(CallState::Connected));
     assert_eq!(call.direction, Some(Direction::Inbound));
     assert_eq!(call.date_connected_ms, Some(1731624045000));
@@ -41,7 +42,7 @@ fn ids_as_strings_and_odd_types_are_tolerated() {
         "target": {"id": "42", "type": "user"}, "direction": 7, "recording_details": "not a list"}"#,
     );
     let call = event.call.unwrap();
-    assert_eq!(call.call_id, Some(1002));
+    assert_eq!(call.call_id, Some(CallId::new(1002)));
     assert_eq!(call.event_timestamp_ms, Some(1_700_000_000_000));
     assert_eq!(call.duration_ms, None);
     assert_eq!(call.direction, Some(Direction::Other("7".into())));
@@ -99,6 +100,6 @@ proptest! {
         let payload = serde_json::json!({ "call_id": id, extra: value });
         let event = parse(payload.to_string().as_bytes());
         prop_assert_eq!(event.kind, EventKind::Call);
-        prop_assert_eq!(event.call.unwrap().call_id, Some(id));
+        prop_assert_eq!(event.call.unwrap().call_id, Some(CallId::new(id)));
     }
 }

@@ -10,6 +10,7 @@ use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
+use crate::domain::call::CallId;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CallDetailResponse {
@@ -25,7 +26,7 @@ pub struct CallDetailResponse {
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
 pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<Json<CallDetailResponse>, ApiError> {
-    let call_id = extract::path_param::<i64>(req, "call_id")?;
+    let call_id = CallId::new(extract::path_param::<i64>(req, "call_id")?);
     let app_id = principal(depot).app_id;
     let detail = AppState::from_depot(depot).queries.call(app_id, call_id).await?;
     Ok(Json(CallDetailResponse {

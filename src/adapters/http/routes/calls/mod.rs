@@ -10,7 +10,7 @@ use salvo::oapi::ToSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::call::CallRecord;
+use crate::domain::call::{CallId, CallRecord};
 use crate::domain::webhook::Party;
 use crate::ports::StoredEvent;
 
@@ -63,7 +63,7 @@ pub struct CallResponse {
 impl From<CallRecord> for CallResponse {
     fn from(c: CallRecord) -> Self {
         Self {
-            call_id: c.call_id,
+            call_id: c.call_id.get(),
             state: c.state.as_str().to_owned(),
             ended: c.ended,
             direction: c.direction.map(|d| d.as_str().to_owned()),
@@ -71,9 +71,9 @@ impl From<CallRecord> for CallResponse {
             internal_number: c.internal_number,
             target: c.target.map(PartyResponse::from),
             contact: c.contact.map(PartyResponse::from),
-            master_call_id: c.master_call_id,
-            entry_point_call_id: c.entry_point_call_id,
-            operator_call_id: c.operator_call_id,
+            master_call_id: c.master_call_id.map(CallId::get),
+            entry_point_call_id: c.entry_point_call_id.map(CallId::get),
+            operator_call_id: c.operator_call_id.map(CallId::get),
             started_at: c.started_at,
             rang_at: c.rang_at,
             connected_at: c.connected_at,
@@ -82,7 +82,7 @@ impl From<CallRecord> for CallResponse {
             was_recorded: c.was_recorded,
             last_event_at: DateTime::from_timestamp_millis(c.last_event_at_ms),
             event_count: c.event_count,
-            last_seq: c.last_seq,
+            last_seq: c.last_seq.get(),
         }
     }
 }
@@ -105,10 +105,10 @@ pub struct EventResponse {
 impl From<StoredEvent> for EventResponse {
     fn from(e: StoredEvent) -> Self {
         Self {
-            seq: e.seq,
+            seq: e.seq.get(),
             kind: e.kind.as_str().to_owned(),
-            call_id: e.call_id,
-            state: e.state,
+            call_id: e.call_id.map(CallId::get),
+            state: e.state.map(|s| s.as_str().to_owned()),
             event_timestamp: e.event_timestamp_ms,
             received_at: e.received_at,
             data: e.payload,

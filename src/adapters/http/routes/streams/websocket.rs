@@ -18,6 +18,7 @@ use crate::adapters::http::middleware::limits;
 use crate::adapters::http::state::AppState;
 use crate::adapters::ws::{self, socket_config};
 use crate::app::realtime::Grant;
+use crate::domain::call::EventSeq;
 use crate::domain::stream::StreamFilter;
 use crate::domain::user_mapping::AppUserId;
 
@@ -39,7 +40,7 @@ pub async fn connect(req: &mut Request, depot: &mut Depot, res: &mut Response) -
     let grant = authenticate(req, res, &state).await?;
     let app_id = grant.app_id;
     let since = extract::query(req, "since", |raw| match raw.parse::<i64>() {
-        Ok(seq) if seq >= 0 => Ok(seq),
+        Ok(seq) if seq >= 0 => Ok(EventSeq::new(seq)),
         _ => Err("must be a sequence number (0 or more)"),
     })?;
     let mut filter = StreamFilter::default();

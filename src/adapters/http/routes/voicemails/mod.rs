@@ -10,6 +10,7 @@ use salvo::oapi::ToSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::call::CallId;
 use crate::domain::voicemail::Voicemail;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -36,7 +37,7 @@ impl From<Voicemail> for VoicemailResponse {
     fn from(v: Voicemail) -> Self {
         Self {
             id: v.id,
-            call_id: v.call_id,
+            call_id: v.call_id.map(CallId::get),
             recording_id: v.recording_id,
             link: v.link,
             caller: v.caller,
