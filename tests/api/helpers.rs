@@ -208,4 +208,18 @@ impl TestApp {
             .map(|v| v.parse().expect("a number"))
             .unwrap_or(0.0)
     }
+
+    /// Waits until one sample line of /metrics reaches `at_least` (an event the server counts);
+    /// panics if it does not within 10 s.
+    pub async fn metric_reaches(&self, line_start: &str, at_least: f64) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let value = self.metric(line_start).await;
+            if value >= at_least {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{line_start} stayed at {value}, below {at_least}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }

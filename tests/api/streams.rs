@@ -3,8 +3,6 @@
 //! concurrent writers; credentials and tickets; tenant isolation; filters; slow clients;
 //! heartbeats; shutdown.
 
-use std::time::Duration;
-
 use cti_server::ports::IncomingEvent;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -40,6 +38,15 @@ async fn post_event(app: &TestApp, id: &str, secret: &str, event: &Value) {
     assert_eq!(json_of(res, 200).await["status"], "ok");
 }
 
+/// The call of the sentinel events: posted after what a test expects, so that receiving one
+/// next proves nothing else arrived before it (see `WsClient::next_is_sentinel`).
+const SENTINEL: i64 = 9_999;
+
+/// Posts a sentinel event (a ringing call of agent-1, the default target) at `ts`.
+async fn post_sentinel(app: &TestApp, id: &str, secret: &str, ts: i64) {
+    post(app, id, secret, SENTINEL, "ringing", ts).await;
+}
+
 async fn a_client_gets_hello_then_each_event_in_order(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (id, secret, key) = app.tenant("Acme").await;
@@ -59,7 +66,8 @@ async fn a_client_gets_hello_then_each_event_in_order(backend: Backend) {
     assert_eq!(connected["data"]["contact"]["name"], "Caller", "data is the event as Dialpad sent it");
     assert_eq!(connected["data"]["event_timestamp"], 2_000);
     assert_eq!(client.next_json().await["type"], "call.hangup");
-    assert!(client.stays_quiet(Duration::from_millis(300)).await, "nothing else, no duplicate");
+    post_sentinel(&app, &id, &secret, 4_000).await;
+    assert_eq!(client.next_is_sentinel(SENTINEL).await["seq"], 4, "nothing else, no duplicate");
     assert!(app.metric("ws_messages_sent_total").await >= 2.0);
     assert_eq!(app.metric("ws_connections_open").await, 1.0);
 }
@@ -81,7 +89,8 @@ async fn a_resumed_client_gets_exactly_the_missed_events_then_live_ones(backend:
     assert_eq!(client.next_seqs(4).await, [2, 3, 4, 5], "the missed events, in order");
     post(&app, &id, &secret, 11, "ringing", 9_000).await;
     assert_eq!(client.next_seqs(1).await, [6], "then live, with no gap and no duplicate");
-    assert!(client.stays_quiet(Duration::from_millis(300)).await);
+    post_sentinel(&app, &id, &secret, 10_000).await;
+    assert_eq!(client.next_is_sentinel(SENTINEL).await["seq"], 7, "and nothing else");
 }
 
 async fn concurrent_writers_deliver_every_sequence_number_once(backend: Backend) {
@@ -94,7 +103,8 @@ async fn concurrent_writers_deliver_every_sequence_number_once(backend: Backend)
     futures_util::future::join_all(posts).await;
     let seqs = client.next_seqs(40).await;
     assert_eq!(seqs, (1..=40).collect::<Vec<i64>>(), "every sequence number once, in order");
-    assert!(client.stays_quiet(Duration::from_millis(300)).await);
+    post_sentinel(&app, &id, &secret, 2_000).await;
+    assert_eq!(client.next_is_sentinel(SENTINEL).await["seq"], 41, "and nothing twice");
 }
 
 async fn bad_credentials_are_refused_before_the_upgrade(backend: Backend) {
@@ -150,7 +160,8 @@ async fn another_apps_events_never_arrive(backend: Backend) {
     post(&app, &a, &a_secret, 8, "ringing", 1_000).await;
     let only = client_a.next_json().await;
     assert_eq!((only["seq"].as_i64(), only["call_id"].as_i64()), (Some(1), Some(8)), "A sees its own event only");
-    assert!(client_a.stays_quiet(Duration::from_millis(300)).await);
+    post_sentinel(&app, &a, &a_secret, 2_000).await;
+    assert_eq!(client_a.next_is_sentinel(SENTINEL).await["seq"], 2, "and none of B's after it");
     assert_eq!(client_b.next_seqs(2).await, [1, 2]);
 }
 
@@ -163,8 +174,7 @@ async fn the_user_and_types_filters_keep_only_what_was_asked(backend: Backend) {
 
     let mut agent = app.ws(&format!("api_key={key}&user=agent-1")).await;
     let mut hangups = app.ws(&format!("api_key={key}&types=call.hangup,sms")).await;
-    let mut unmapped = app.ws(&format!("api_key={key}&user=nobody")).await;
-    for client in [&mut agent, &mut hangups, &mut unmapped] {
+    for client in [&mut agent, &mut hangups] {
         client.next_json().await;
     }
     let mut other_agent = call_event(2, "ringing", 1_000);
@@ -175,14 +185,22 @@ async fn the_user_and_types_filters_keep_only_what_was_asked(backend: Backend) {
 
     assert_eq!(agent.next_seqs(2).await, [2, 3]);
     assert_eq!(hangups.next_seqs(1).await, [3]);
-    assert!(agent.stays_quiet(Duration::from_millis(200)).await);
-    assert!(hangups.stays_quiet(Duration::from_millis(200)).await);
-    assert!(unmapped.stays_quiet(Duration::from_millis(200)).await, "a user without mappings gets nothing");
+    // seq 4: agent-1's hangup, which both filters let through.
+    post(&app, &id, &secret, SENTINEL, "hangup", 3_000).await;
+    assert_eq!(agent.next_is_sentinel(SENTINEL).await["seq"], 4, "nothing else for agent-1");
+    assert_eq!(hangups.next_is_sentinel(SENTINEL).await["seq"], 4, "nothing but hangups");
+
+    // A user without mappings gets nothing, so no sentinel can show that nothing came before
+    // it. Its stream resumes from the start instead: the replay passes all four events through
+    // the same filter, and is sent whole before the stream reads the client's close.
+    let mut unmapped = app.ws(&format!("api_key={key}&user=nobody&since=0")).await;
+    assert_eq!(unmapped.next_json().await["last_seq"], 4);
+    assert_eq!(unmapped.close_and_collect().await, Vec::<Value>::new(), "a user without mappings gets nothing");
 
     // A resume applies the same filter to the replay.
     let mut agent = app.ws(&format!("api_key={key}&user=agent-1&types=call.hangup&since=0")).await;
     agent.next_json().await;
-    assert_eq!(agent.next_seqs(1).await, [3]);
+    assert_eq!(agent.next_seqs(2).await, [3, 4]);
 }
 
 async fn an_event_missing_from_the_live_feed_is_filled_from_the_store(backend: Backend) {
@@ -276,11 +294,11 @@ async fn ticket(app: &TestApp, key: &str) -> String {
 
 async fn streams_end_when_their_key_is_revoked_or_their_app_deactivated(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let (id, _, key) = app.tenant("Acme").await;
+    let (id, secret, key) = app.tenant("Acme").await;
     let mut by_key = app.ws(&format!("api_key={key}")).await;
     let mut by_ticket = app.ws(&format!("ticket={}", ticket(&app, &key).await)).await;
     let unused = ticket(&app, &key).await;
-    let (_, _, other_key) = app.tenant("Other").await;
+    let (other_id, other_secret, other_key) = app.tenant("Other").await;
     let mut other_app = app.ws(&format!("api_key={other_key}")).await;
     for client in [&mut by_key, &mut by_ticket, &mut other_app] {
         client.next_json().await;
@@ -312,23 +330,28 @@ async fn streams_end_when_their_key_is_revoked_or_their_app_deactivated(backend:
         .unwrap();
     let mut reactivated = app.ws(&format!("api_key={key}")).await;
     reactivated.next_json().await;
-    assert!(reactivated.stays_quiet(Duration::from_millis(200)).await, "a reactivated app streams again");
+    post_sentinel(&app, &id, &secret, 1_000).await;
+    assert_eq!(reactivated.next_is_sentinel(SENTINEL).await["seq"], 1, "a reactivated app streams again");
 
-    assert!(other_app.stays_quiet(Duration::from_millis(200)).await, "another app's stream goes on");
+    post_sentinel(&app, &other_id, &other_secret, 1_000).await;
+    assert_eq!(other_app.next_is_sentinel(SENTINEL).await["seq"], 1, "another app's stream goes on");
     assert_eq!(app.metric("ws_credentials_ended_total").await, 3.0);
 }
 
 async fn a_key_rotated_out_with_grace_ends_its_streams_when_the_grace_ends(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let (id, _, old_key) = app.tenant("Acme").await;
+    let (id, secret, old_key) = app.tenant("Acme").await;
     let mut old = app.ws(&format!("api_key={old_key}")).await;
     old.next_json().await;
     let new_key = app.issue_key(&id, 4).await;
     let mut new = app.ws(&format!("api_key={new_key}")).await;
     new.next_json().await;
-    assert!(old.stays_quiet(Duration::from_millis(500)).await, "the old key still stands during its grace");
+    post_sentinel(&app, &id, &secret, 1_000).await;
+    assert_eq!(old.next_is_sentinel(SENTINEL).await["seq"], 1, "the old key still stands during its grace");
+    assert_eq!(new.next_is_sentinel(SENTINEL).await["seq"], 1);
     assert_eq!(old.ended().await, Ended::Closed(4401), "and its stream ends with the grace");
-    assert!(new.stays_quiet(Duration::from_millis(200)).await, "the new key's stream goes on");
+    post_sentinel(&app, &id, &secret, 2_000).await;
+    assert_eq!(new.next_is_sentinel(SENTINEL).await["seq"], 2, "the new key's stream goes on");
 }
 
 #[tokio::test]
@@ -346,14 +369,17 @@ async fn a_key_revoked_on_one_instance_ends_its_streams_on_the_other() {
 #[tokio::test]
 async fn a_client_that_misses_two_pongs_is_disconnected() {
     let app = TestApp::spawn_tuned(Backend::Memory, |s| s.ws_ping_interval_seconds = "1".into()).await.unwrap();
-    let (_, _, key) = app.tenant("Acme").await;
+    let (id, secret, key) = app.tenant("Acme").await;
     let mut answering = app.ws(&format!("api_key={key}")).await;
     answering.next_json().await;
-    // A client that never reads never answers pings.
+    // A client that never reads never answers pings: once the server counts a missed
+    // heartbeat, it has been dropped (`answering` answering its own pings meanwhile).
     let mut silent = app.ws(&format!("api_key={key}")).await;
-    assert!(answering.stays_quiet(Duration::from_millis(3_500)).await, "a client answering pings stays");
+    answering.answer_pings_until(app.metric_reaches("ws_heartbeat_timeouts_total", 1.0)).await;
     assert_eq!(silent.ended().await, Ended::Dropped);
     assert_eq!(app.metric("ws_heartbeat_timeouts_total").await, 1.0);
+    post_sentinel(&app, &id, &secret, 1_000).await;
+    assert_eq!(answering.next_is_sentinel(SENTINEL).await["seq"], 1, "a client answering pings stays");
 }
 
 #[tokio::test]
@@ -412,5 +438,6 @@ async fn events_published_while_redis_subscribers_were_cut_still_arrive() {
         post(&app, &id, &secret, 1, "connected", ts * 1_000).await;
     }
     assert_eq!(client.next_seqs(3).await, [2, 3, 4], "nothing lost, in order");
-    assert!(client.stays_quiet(Duration::from_millis(300)).await, "and nothing twice");
+    post_sentinel(&app, &id, &secret, 5_000).await;
+    assert_eq!(client.next_is_sentinel(SENTINEL).await["seq"], 5, "and nothing twice");
 }

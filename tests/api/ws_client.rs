@@ -83,18 +83,46 @@ impl WsClient {
         seqs
     }
 
-    /// Whether no text message arrives within `wait` (the connection staying open).
-    pub async fn stays_quiet(&mut self, wait: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + wait;
+    /// The next text message, which must be the event of call `call_id`: a sentinel the test
+    /// posted after everything it expected. An app's stream sends its messages in order, so
+    /// anything else on its way (a duplicate, an event it must not get, a close) would have
+    /// come first: receiving the sentinel next proves nothing arrived in between.
+    pub async fn next_is_sentinel(&mut self, call_id: i64) -> Value {
+        let message = self.next_json().await;
+        assert_eq!(message["call_id"], call_id, "the next message is not the sentinel: {message}");
+        message
+    }
+
+    /// Reads while `until` runs, answering the server's pings (a client that does not read
+    /// does not answer them); no text message or close may arrive meanwhile. `until`'s output.
+    pub async fn answer_pings_until<T>(&mut self, until: impl Future<Output = T>) -> T {
+        tokio::pin!(until);
         loop {
-            match tokio::time::timeout_at(deadline, self.socket.next()).await {
-                Err(_) => return true,
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    eprintln!("unexpected message: {text}");
-                    return false;
-                }
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return false,
-                Ok(Some(Ok(_))) => {}
+            tokio::select! {
+                out = &mut until => return out,
+                message = self.socket.next() => match message {
+                    Some(Ok(Message::Text(text))) => panic!("unexpected message: {text}"),
+                    Some(Ok(Message::Close(frame))) => panic!("closed while answering pings: {frame:?}"),
+                    Some(Err(err)) => panic!("the connection broke while answering pings: {err}"),
+                    None => panic!("the connection ended while answering pings"),
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    /// Closes from the client side, then returns the text messages that still arrive before
+    /// the connection ends. A stream sends its hello and its whole replay before it reads
+    /// anything from the client, so after the hello these are exactly the replayed events.
+    pub async fn close_and_collect(mut self) -> Vec<Value> {
+        self.socket.close(None).await.expect("the close is sent");
+        let mut texts = Vec::new();
+        loop {
+            let next = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("the connection ends in time");
+            match next {
+                Some(Ok(Message::Text(text))) => texts.push(serde_json::from_str(&text).expect("JSON text")),
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return texts,
+                Some(Ok(_)) => {}
             }
         }
     }
