@@ -161,7 +161,7 @@ impl Authenticator {
         let id = (key.key_id().clone(), key.fingerprint());
         let fetched = self
             .cache
-            .get(&id, |stale| self.check_in_storage(&key, stale.and_then(|s| s.verified)))
+            .get(&id, None, |stale| self.check_in_storage(&key, stale.and_then(|s| s.verified)))
             .await
             .map_err(StoreError::shared)?;
         let counter = if fetched.loaded { &self.metrics.cache_misses } else { &self.metrics.cache_hits };

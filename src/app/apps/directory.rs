@@ -31,7 +31,7 @@ impl Apps {
     /// The app, from this instance's directory while fresh. For paths every request takes;
     /// admin reads use [`Apps::get`].
     pub async fn cached(&self, id: AppId) -> Result<App, AppLookupError> {
-        let fetched = self.directory.get(&id, |_| self.repo.get(id)).await.map_err(StoreError::shared)?;
+        let fetched = self.directory.get(&id, None, |_| self.repo.get(id)).await.map_err(StoreError::shared)?;
         fetched.value.ok_or(AppLookupError::NotFound)
     }
 

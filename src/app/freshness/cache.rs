@@ -69,23 +69,9 @@ where
         Self { entries, generations: freshness.generations.clone(), scope }
     }
 
-    /// The value of `key`: cached while fresh, else `load(stale value, if any)`.
-    pub async fn get<E, F, Fut>(&self, key: &K, load: F) -> Result<Fetched<V>, Arc<E>>
-    where
-        F: Fn(Option<V>) -> Fut,
-        Fut: Future<Output = Result<V, E>>,
-        E: Send + Sync + 'static,
-    {
-        self.get_younger_than(key, None, load).await
-    }
-
-    /// Like [`FreshCache::get`], also reloading an entry older than `max_age` (if given).
-    pub async fn get_younger_than<E, F, Fut>(
-        &self,
-        key: &K,
-        max_age: Option<Duration>,
-        load: F,
-    ) -> Result<Fetched<V>, Arc<E>>
+    /// The value of `key`: cached while fresh (and younger than `max_age`, if given), else
+    /// `load(the stale value, if any)`.
+    pub async fn get<E, F, Fut>(&self, key: &K, max_age: Option<Duration>, load: F) -> Result<Fetched<V>, Arc<E>>
     where
         F: Fn(Option<V>) -> Fut,
         Fut: Future<Output = Result<V, E>>,

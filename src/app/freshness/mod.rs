@@ -14,13 +14,15 @@
 
 mod cache;
 mod generations;
-mod listener;
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use tokio_util::sync::CancellationToken;
+
 pub use cache::{Fetched, FreshCache};
 pub use generations::Mark;
-pub use listener::apply_invalidations;
 
 use self::generations::Generations;
 use crate::domain::app::AppId;
@@ -63,5 +65,27 @@ impl Freshness {
         if let Err(err) = self.invalidation.publish(app).await {
             tracing::warn!(app_id = %app, error = format!("{err:#}"), "change not announced; other instances rely on their caches' time to live");
         }
+    }
+}
+
+/// Runs until `stop`: applies the change notices of every instance (`All` after a reconnect,
+/// when notices may have been lost), then hands each to `then`, on this task, so that work
+/// it starts sees the notice (open streams re-check their keys). `notices` comes from
+/// [`KeyInvalidation::subscribe`], called before the server accepts requests so that no
+/// notice falls between the two.
+pub async fn apply_invalidations(
+    mut notices: BoxStream<'static, Invalidation>,
+    freshness: Freshness,
+    then: impl Fn(Invalidation) + Send + 'static,
+    stop: CancellationToken,
+) {
+    loop {
+        let notice = tokio::select! {
+            notice = notices.next() => notice,
+            () = stop.cancelled() => return,
+        };
+        let Some(notice) = notice else { return };
+        freshness.apply(notice);
+        then(notice);
     }
 }

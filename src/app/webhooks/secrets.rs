@@ -125,7 +125,7 @@ impl WebhookSecrets {
     /// asked within the last second.
     pub async fn usable(&self, app_id: AppId, reload: bool) -> Result<Arc<SecretSet>, StoreError> {
         let max_age = reload.then_some(MIN_RELOAD_INTERVAL);
-        let fetched = self.cache.get_younger_than(&app_id, max_age, |_| self.load(app_id)).await;
+        let fetched = self.cache.get(&app_id, max_age, |_| self.load(app_id)).await;
         Ok(fetched.map_err(StoreError::shared)?.value)
     }
 
