@@ -11,6 +11,7 @@ use cti_server::domain::webhook::signature::sign_jws;
 use serde_json::json;
 
 use crate::admin::Admin;
+use crate::keys::cpu_ticks;
 use crate::load;
 
 #[derive(clap::Args, Debug)]
@@ -24,6 +25,9 @@ pub struct Args {
     /// Seconds of load (after a 2 s warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// The server's process id (same machine): also report its CPU time per stored event.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 pub async fn run(admin: &Admin, args: Args) -> anyhow::Result<()> {
@@ -57,18 +61,23 @@ pub async fn run(admin: &Admin, args: Args) -> anyhow::Result<()> {
     let request = Arc::new(request);
     let warm = request.clone();
     load::run(args.concurrency, Duration::from_secs(2), move |w, n| warm(w, n)).await;
-    let stats = load::run(args.concurrency, Duration::from_secs(args.seconds), move |w, n| request(w, n)).await;
+    let before = args.server_pid.and_then(cpu_ticks);
+    let mut stats = load::run(args.concurrency, Duration::from_secs(args.seconds), move |w, n| request(w, n)).await;
+    if let (Some(before), Some(after)) = (before, args.server_pid.and_then(cpu_ticks)) {
+        stats.server_cpu = Some(Duration::from_millis((after - before) * 10));
+    }
 
-    println!("| concurrency | apps | events/s | p50 ms | p99 ms | errors |");
-    println!("|---|---|---|---|---|---|");
+    println!("| concurrency | apps | events/s | p50 ms | p99 ms | errors | server CPU µs/event |");
+    println!("|---|---|---|---|---|---|---|");
     println!(
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+        "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
         args.concurrency,
         args.apps,
         stats.throughput(),
         stats.percentile_ms(50.0),
         stats.percentile_ms(99.0),
-        stats.errors
+        stats.errors,
+        stats.cpu_per_request_us().map_or("-".to_owned(), |us| format!("{us:.1}"))
     );
     Ok(())
 }

@@ -6,6 +6,7 @@ mod admin;
 mod ingest;
 mod keys;
 mod load;
+mod reads;
 mod ws;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Ingest(ingest::Args),
     /// Live delivery: many WebSocket clients on one instance, webhooks posted to another.
     Ws(ws::Args),
+    /// The read API (calls, one call, voicemails) over a seeded app: server CPU per request.
+    Reads(reads::Args),
 }
 
 #[tokio::main]
@@ -44,5 +47,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(args) => keys::run(&admin, args).await,
         Command::Ingest(args) => ingest::run(&admin, args).await,
         Command::Ws(args) => ws::run(&admin, args).await,
+        Command::Reads(args) => reads::run(&admin, args).await,
     }
 }
