@@ -24,6 +24,7 @@ mod https;
 mod internal_auth;
 mod openapi;
 mod rate_limits;
+mod read_bodies;
 mod rolling_restart;
 mod shutdown;
 mod streams;

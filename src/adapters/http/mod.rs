@@ -6,6 +6,7 @@ mod console;
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod json;
 pub mod middleware;
 pub mod respond;
 pub mod route_table;

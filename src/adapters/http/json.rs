@@ -1,0 +1,146 @@
+//! JSON bodies for the read routes, where writing the response is most of the work: one
+//! pre-sized buffer written in one go (salvo's `Json` writes through a chunking writer, one
+//! call per token), and timestamps formatted into a stack buffer and written as one string
+//! (chrono's `Serialize` goes through `collect_str`, a character at a time). The bytes are
+//! the same as `Json` and chrono write: tests compare them.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use salvo::http::header::{CONTENT_TYPE, HeaderValue};
+use salvo::oapi::{Components, EndpointOutRegister, Operation, ToSchema};
+use salvo::prelude::*;
+use serde::{Serialize, Serializer};
+
+/// 200 with `T` as a JSON body, serialized into a buffer of about `capacity` bytes.
+pub struct JsonBody<T> {
+    value: T,
+    capacity: usize,
+}
+
+impl<T> JsonBody<T> {
+    pub fn new(value: T, capacity: usize) -> Self {
+        Self { value, capacity }
+    }
+}
+
+impl<T: Serialize + Send> Scribe for JsonBody<T> {
+    fn render(self, res: &mut Response) {
+        let mut body = Vec::with_capacity(self.capacity);
+        match serde_json::to_writer(&mut body, &self.value) {
+            Ok(()) => {
+                res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+                res.body(body);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "a response did not serialize");
+                res.render(StatusError::internal_server_error());
+            }
+        }
+    }
+}
+
+impl<T: ToSchema> EndpointOutRegister for JsonBody<T> {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        Json::<T>::register(components, operation);
+    }
+}
+
+/// The longest timestamp written here: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+const LONGEST: usize = 30;
+
+/// `at` as chrono writes it in JSON (RFC 3339, fractions of 3, 6 or 9 digits when there
+/// are any, `Z`), for years 0 to 9999; `None` for others.
+fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
+    let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
+    let mut put = |at: usize, value: u32, digits: usize| {
+        let mut value = value;
+        for i in (at..at + digits).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, at.month(), 2);
+    put(8, at.day(), 2);
+    put(11, at.hour(), 2);
+    put(14, at.minute(), 2);
+    // A leap second (nanoseconds past 10^9) is written as second 60.
+    let (second, nano) = match at.nanosecond() {
+        n if n >= 1_000_000_000 => (at.second() + 1, n - 1_000_000_000),
+        n => (at.second(), n),
+    };
+    put(17, second, 2);
+    let len = match nano {
+        0 => 19,
+        n if n % 1_000_000 == 0 => {
+            put(20, n / 1_000_000, 3);
+            23
+        }
+        n if n % 1_000 == 0 => {
+            put(20, n / 1_000, 6);
+            26
+        }
+        n => {
+            put(20, n, 9);
+            29
+        }
+    };
+    for (i, b) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')] {
+        out[i] = b;
+    }
+    out[len] = b'Z';
+    Some(len + 1)
+}
+
+/// `#[serde(serialize_with = "json::timestamp")]`: a timestamp written in one go.
+pub fn timestamp<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut out = [0u8; LONGEST];
+    match rfc3339(at, &mut out) {
+        // Only ASCII digits and separators were written.
+        Some(len) => serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or_default()),
+        None => at.serialize(serializer),
+    }
+}
+
+/// `#[serde(serialize_with = "json::optional_timestamp")]`.
+pub fn optional_timestamp<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => timestamp(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Fast(#[serde(serialize_with = "timestamp")] DateTime<Utc>);
+
+    fn same_as_chrono(at: DateTime<Utc>) {
+        assert_eq!(serde_json::to_string(&Fast(at)).unwrap(), serde_json::to_string(&at).unwrap(), "{at:?}");
+    }
+
+    #[test]
+    fn every_fraction_is_written_as_chrono_writes_it() {
+        for ms in [0, 1, 999, 1_000, 1_750_000_000_000, 253_402_300_799_999] {
+            same_as_chrono(DateTime::from_timestamp_millis(ms).unwrap());
+        }
+        for nanos in [0, 1, 1_000, 120_000, 123_456_000, 123_456_789, 999_999_999] {
+            same_as_chrono(DateTime::from_timestamp(1_750_000_000, nanos).unwrap());
+        }
+        same_as_chrono(DateTime::from_timestamp(-62_000_000_000, 0).unwrap());
+        same_as_chrono(DateTime::from_timestamp(300_000_000_000, 5).unwrap());
+        same_as_chrono(DateTime::from_timestamp(1_483_228_799, 1_500_000_000).unwrap());
+        assert_eq!(serde_json::to_string(&None::<DateTime<Utc>>).unwrap(), "null");
+    }
+
+    proptest! {
+        #[test]
+        fn any_timestamp_is_written_as_chrono_writes_it(secs in -70_000_000_000i64..300_000_000_000, nanos in 0u32..1_000_000_000, round in 0u8..3) {
+            let nanos = match round { 0 => nanos / 1_000_000 * 1_000_000, 1 => nanos / 1_000 * 1_000, _ => nanos };
+            same_as_chrono(DateTime::from_timestamp(secs, nanos).unwrap());
+        }
+    }
+}
