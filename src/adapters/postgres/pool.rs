@@ -3,14 +3,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::ports::HealthProbe;
 
 /// The migrations in ./migrations, compiled into the binary.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// A connection idle for longer than this is pinged before it is used again (one round
+/// trip); one in use more recently is not: pinging every connection before every query
+/// cost a round trip per query. A connection broken while busy fails its query (503, which
+/// Dialpad retries) and is dropped.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 
 /// Opens a pool. Acquiring a connection waits at most `acquire_timeout`, so a saturated or
 /// unreachable database turns into a prompt 503 rather than a hung request.
@@ -19,7 +25,20 @@ pub async fn connect(
     max_connections: u32,
     acquire_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new().max_connections(max_connections).acquire_timeout(acquire_timeout).connect_with(options).await
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
 }
 
 /// Applies every pending migration. Safe to run from several instances at once: sqlx takes

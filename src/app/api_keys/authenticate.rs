@@ -88,13 +88,14 @@ pub struct AuthSettings {
     pub environment: KeyEnvironment,
 }
 
-/// A check as cached, keyed by the presented key's id and the digest of its secret (the
-/// cache never holds a key), with the digest of the stored hash the secret matched (if
-/// any): a stale entry is reloaded from storage, but argon2 does not run again while the
-/// stored hash is still that one, so an invalidation (a rename, a Redis reconnect) costs
-/// each cached key one read, not one argon2.
+/// A check as cached, keyed by the digest of the presented secret (the cache never holds a
+/// key), answering only for the key id it was made for, with the digest of the stored hash
+/// the secret matched (if any): a stale entry is reloaded from storage, but argon2 does not
+/// run again while the stored hash is still that one, so an invalidation (a rename, a Redis
+/// reconnect) costs each cached key one read, not one argon2.
 #[derive(Debug, Clone)]
 struct Checked {
+    key_id: KeyId,
     check: KeyCheck,
     verified: Option<[u8; 32]>,
 }
@@ -103,7 +104,7 @@ struct Checked {
 pub struct Authenticator {
     keys: Arc<dyn ApiKeyRepository>,
     apps: Arc<dyn AppRepository>,
-    cache: Arc<FreshCache<(KeyId, [u8; 32]), Checked>>,
+    cache: Arc<FreshCache<[u8; 32], Checked>>,
     clock: Arc<dyn Clock>,
     verifications: Arc<Semaphore>,
     last_used: LastUsed,
@@ -158,21 +159,28 @@ impl Authenticator {
             // A test key on a live server (or the reverse) never authenticates.
             return Err(AuthError::Rejected(Rejection::Unknown));
         }
-        let id = (key.key_id().clone(), key.fingerprint());
+        let same_key = |stale: Option<Checked>| stale.filter(|s| s.key_id == *key.key_id()).and_then(|s| s.verified);
         let fetched = self
             .cache
-            .get(&id, None, |stale| self.check_in_storage(&key, stale.and_then(|s| s.verified)))
+            .get(&key.fingerprint(), None, |stale| self.check_in_storage(&key, same_key(stale)))
             .await
             .map_err(StoreError::shared)?;
         let counter = if fetched.loaded { &self.metrics.cache_misses } else { &self.metrics.cache_hits };
         counter.increment(1);
+        if fetched.value.key_id != *key.key_id() {
+            // The same secret under another key id is another key (a forgery: nobody but
+            // the secret's owner can present it): checked in storage, never cached.
+            return conclude(&self.check_in_storage(&key, None).await?.check, now);
+        }
         conclude(&fetched.value.check, now)
     }
 
     /// The check as stored now. argon2 runs unless `verified` says this secret already
     /// matched the hash stored now.
     async fn check_in_storage(&self, key: &ApiKey, verified: Option<[u8; 32]>) -> Result<Checked, StoreError> {
-        let rejected = |reason, verified| Ok(Checked { check: KeyCheck::Rejected(reason), verified });
+        let key_id = key.key_id().clone();
+        let rejected =
+            |reason, verified| Ok(Checked { key_id: key_id.clone(), check: KeyCheck::Rejected(reason), verified });
         let Some(stored) = self.keys.find(key.key_id()).await? else {
             return rejected(Rejection::Unknown, None);
         };
@@ -202,7 +210,7 @@ impl Authenticator {
         } else {
             KeyCheck::Inactive(app.id)
         };
-        Ok(Checked { check, verified })
+        Ok(Checked { key_id, check, verified })
     }
 
     /// argon2id verification on a blocking thread, at most N at a time.

@@ -32,7 +32,9 @@ pub struct Fetched<V> {
 pub type Scope<K, V> = fn(&K, &V) -> Option<AppId>;
 
 pub struct FreshCache<K, V> {
-    entries: Cache<K, Arc<Stamped<V>>>,
+    /// foldhash: keys are ids and digests, not attacker-chosen strings; SipHash cost more
+    /// than the rest of a cached lookup.
+    entries: Cache<K, Arc<Stamped<V>>, foldhash::fast::RandomState>,
     generations: Arc<Generations>,
     scope: Scope<K, V>,
 }
@@ -65,7 +67,10 @@ where
         ttl: impl Fn(&V) -> Duration + Send + Sync + 'static,
         scope: Scope<K, V>,
     ) -> Self {
-        let entries = Cache::builder().max_capacity(capacity).expire_after(ByValue(Box::new(ttl))).build();
+        let entries = Cache::builder()
+            .max_capacity(capacity)
+            .expire_after(ByValue(Box::new(ttl)))
+            .build_with_hasher(foldhash::fast::RandomState::default());
         Self { entries, generations: freshness.generations.clone(), scope }
     }
 

@@ -7,13 +7,13 @@
 //! gets more than its quota; tokens left when a lease ends (the demand fell) are dropped,
 //! which can only refuse a little early. Refills for one app wait for each other, so
 //! concurrent requests do not all lease a batch at once, and a refusal is remembered until
-//! its retry time, so an app over its quota is refused here without asking again. An app
-//! idle for a while has its lease forgotten.
+//! its retry time, so an app over its quota is refused here without asking again. Leases
+//! that ended are swept out as new apps come.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use moka::sync::Cache;
 use tokio::time::Instant;
 
 use crate::domain::app::AppId;
@@ -25,13 +25,16 @@ pub(super) const LEASE_FOR: Duration = Duration::from_secs(1);
 const BATCH_COVERS: Duration = Duration::from_millis(500);
 const MAX_BATCH: u32 = 64;
 
-/// An app's lease is forgotten after this long without a request (well past its end).
-const FORGET_AFTER: Duration = Duration::from_secs(60);
-/// Most apps with a lease at once.
-const MAX_APPS: u64 = 100_000;
+/// Leases that ended are swept out once this many more apps have one than after the last
+/// sweep (a map lookup per request is cheaper than a cache that evicts by itself).
+const SWEEP_AFTER: usize = 1_000;
+
+/// An app's lease, locked while it is used or refilled.
+type Shared = Arc<tokio::sync::Mutex<Lease>>;
 
 pub(super) struct Leases {
-    apps: Cache<AppId, Arc<tokio::sync::Mutex<Lease>>>,
+    /// The apps' leases, and the size at which to sweep next.
+    apps: Mutex<(HashMap<AppId, Shared>, usize)>,
 }
 
 /// An app's tokens on this instance.
@@ -54,12 +57,23 @@ pub(super) struct Lease {
 
 impl Leases {
     pub(super) fn new() -> Self {
-        Self { apps: Cache::builder().max_capacity(MAX_APPS).time_to_idle(FORGET_AFTER).build() }
+        Self { apps: Mutex::new((HashMap::new(), SWEEP_AFTER)) }
     }
 
-    /// The app's lease, to lock.
-    pub(super) fn of(&self, app: AppId) -> Arc<tokio::sync::Mutex<Lease>> {
-        self.apps.get_with(app, Arc::default)
+    /// The app's lease, to lock. Adding one may first sweep out the leases that ended and
+    /// that no request holds (an ended lease keeps nothing a new one would not).
+    pub(super) fn of(&self, app: AppId) -> Shared {
+        let mut guard = self.apps.lock().expect("leases poisoned");
+        let (apps, sweep_at) = &mut *guard;
+        if let Some(lease) = apps.get(&app) {
+            return lease.clone();
+        }
+        if apps.len() >= *sweep_at {
+            let now = Instant::now();
+            apps.retain(|_, lease| Arc::strong_count(lease) > 1 || lease.try_lock().map_or(true, |l| l.live(now)));
+            *sweep_at = apps.len() + SWEEP_AFTER;
+        }
+        apps.entry(app).or_default().clone()
     }
 }
 
@@ -72,6 +86,11 @@ impl Lease {
         self.tokens -= 1;
         self.used += 1;
         true
+    }
+
+    /// Whether it still holds something: tokens that may be used, or a refusal not over.
+    fn live(&self, now: Instant) -> bool {
+        self.until.is_some_and(|until| now < until) || self.limited(now).is_some()
     }
 
     /// How long the limiter said to wait, if that is not over.
@@ -170,6 +189,22 @@ mod tests {
         let quiet = Quota::per_minute(6000, 200).unwrap();
         assert_eq!(lease.next_batch(quiet, now + Duration::from_secs(2)), 1, "one request in two seconds");
         assert_eq!(lease.next_batch(Quota::per_minute(60, 7).unwrap(), now), 1, "a quarter of a burst of 7");
+    }
+
+    #[test]
+    fn leases_that_ended_are_swept_out_and_live_ones_kept() {
+        let leases = Leases::new();
+        let live = AppId::generate();
+        leases.of(live).try_lock().unwrap().renew(5, Instant::now(), 0, Duration::ZERO);
+        // Up to the sweep size with apps whose leases never started...
+        for _ in 1..SWEEP_AFTER {
+            leases.of(AppId::generate());
+        }
+        // ...then one more sweeps them out.
+        leases.of(AppId::generate());
+        let apps = &leases.apps.lock().unwrap().0;
+        assert_eq!(apps.len(), 2, "the new app and the live lease");
+        assert!(apps.contains_key(&live));
     }
 
     #[test]

@@ -18,22 +18,20 @@
 
 mod leases;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use metrics::Counter;
-use moka::Expiry;
-use moka::sync::Cache;
 use tokio::time::Instant;
 
 use crate::domain::app::AppId;
 use crate::domain::rate_limit::{Decision, Quota};
 use crate::ports::RateLimiter;
 
-/// Most refused clients remembered at once per allowance (beyond that, the least recently
-/// seen are forgotten and get their next refusal from the shared limiter).
-const MAX_BLOCKED: u64 = 100_000;
+/// Sweep ended blocks once this many more clients are blocked than after the last sweep.
+const SWEEP_BLOCKED_AFTER: usize = 10_000;
 /// How long a request waits for the limiter before going through without it (a stalled
 /// Redis must not stall the API; the command timeout alone is 2 s).
 const LIMITER_PATIENCE: Duration = Duration::from_millis(250);
@@ -94,8 +92,8 @@ struct Inner {
     settings: RateLimitSettings,
     metrics: RateLimitMetrics,
     /// Clients over their failure allowances, until when.
-    blocked: Blocked,
-    oauth_blocked: Blocked,
+    blocked: Mutex<Blocked>,
+    oauth_blocked: Mutex<Blocked>,
     leases: leases::Leases,
 }
 
@@ -106,8 +104,8 @@ impl RateLimits {
                 limiter,
                 settings,
                 metrics,
-                blocked: Blocked::new(),
-                oauth_blocked: Blocked::new(),
+                blocked: Mutex::new(Blocked::default()),
+                oauth_blocked: Mutex::new(Blocked::default()),
                 leases: leases::Leases::new(),
             }),
         }
@@ -177,8 +175,9 @@ impl RateLimits {
 
     /// How long `client` is still refused under `allowance`, if it is.
     pub fn refused_for(&self, allowance: Allowance, client: Option<IpAddr>) -> Option<Duration> {
-        let until = self.inner.blocked(allowance).0.get(&network_of(client?))?;
-        let left = until.checked_duration_since(Instant::now())?;
+        let client = network_of(client?);
+        let blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
+        let left = blocked.until.get(&client)?.checked_duration_since(Instant::now())?;
         self.inner.metrics.client_refused.increment(1);
         Some(left)
     }
@@ -194,27 +193,26 @@ impl RateLimits {
         let Decision::Limited { retry_after } = self.inner.check(&format!("{prefix}:{client}"), quota, 1).await else {
             return None;
         };
-        self.inner.blocked(allowance).0.insert(client, Instant::now() + retry_after);
+        let mut blocked = self.inner.blocked(allowance).lock().expect("rate limits poisoned");
+        let now = Instant::now();
+        if blocked.until.len() >= blocked.sweep_at {
+            blocked.until.retain(|_, until| *until > now);
+            blocked.sweep_at = blocked.until.len() + SWEEP_BLOCKED_AFTER;
+        }
+        blocked.until.insert(client, now + retry_after);
         self.inner.metrics.client_refused.increment(1);
         Some(retry_after)
     }
 }
 
-/// Clients refused under one allowance, until when; each forgotten when its wait ends.
-struct Blocked(Cache<IpAddr, Instant>);
-
-impl Blocked {
-    fn new() -> Self {
-        Self(Cache::builder().max_capacity(MAX_BLOCKED).expire_after(UntilValue).build())
-    }
+struct Blocked {
+    until: HashMap<IpAddr, Instant>,
+    sweep_at: usize,
 }
 
-/// An entry lives until the instant it holds.
-struct UntilValue;
-
-impl Expiry<IpAddr, Instant> for UntilValue {
-    fn expire_after_create(&self, _client: &IpAddr, until: &Instant, _at: std::time::Instant) -> Option<Duration> {
-        Some(until.saturating_duration_since(Instant::now()))
+impl Default for Blocked {
+    fn default() -> Self {
+        Self { until: HashMap::new(), sweep_at: SWEEP_BLOCKED_AFTER }
     }
 }
 
@@ -228,7 +226,7 @@ fn network_of(client: IpAddr) -> IpAddr {
 }
 
 impl Inner {
-    fn blocked(&self, allowance: Allowance) -> &Blocked {
+    fn blocked(&self, allowance: Allowance) -> &Mutex<Blocked> {
         match allowance {
             Allowance::Credentials => &self.blocked,
             Allowance::OAuth => &self.oauth_blocked,

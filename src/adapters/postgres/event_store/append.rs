@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -79,7 +79,7 @@ struct Read {
 }
 
 /// A row of the read: a locked sequence (locked, seen), a stored dedup key, or a stored call.
-type ReadRow = (Uuid, Option<i64>, Option<i64>, Option<String>, Option<Value>);
+type ReadRow = (Uuid, Option<i64>, Option<i64>, Option<String>, Option<Json<CallRow>>);
 
 /// One round trip: with `lock`, takes the apps' sequence locks; reads the batch's dedup keys
 /// already stored and the stored calls its events concern.
@@ -123,8 +123,8 @@ async fn read(
                 read.last.push((app, locked));
             }
             (None, Some(key), _) => read.existing.push((app, key)),
-            (None, None, Some(json)) => {
-                let call = CallRecord::from(serde_json::from_value::<CallRow>(json).map_err(StoreError::unexpected)?);
+            (None, None, Some(Json(row))) => {
+                let call = CallRecord::from(row);
                 read.calls.insert((app, call.call_id), call);
             }
             (None, None, None) => {}

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::exact::restored;
@@ -12,21 +13,46 @@ use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
 use crate::ports::{StoredEvent, UnroutedEvent};
 
-pub(super) const EVENT_COLUMNS: &str =
-    "app_id, seq, kind, call_id, state, event_timestamp, target_id, payload, payload_exact, received_at";
+/// A row read by position: the struct, its column list in the same order, and a `FromRow`
+/// that reads column `i` into field `i`, so the list and the reads cannot drift and no
+/// column is looked up by name (a hash lookup per column per row otherwise).
+macro_rules! positional_row {
+    ($(#[$meta:meta])* $name:ident, $columns:ident { $first:ident: $first_ty:ty $(, $field:ident: $ty:ty)* $(,)? }) => {
+        $(#[$meta])*
+        pub(super) struct $name {
+            pub(super) $first: $first_ty,
+            $(pub(super) $field: $ty,)*
+        }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct EventRow {
-    app_id: Uuid,
-    seq: EventSeq,
-    kind: String,
-    call_id: Option<CallId>,
-    state: Option<String>,
-    event_timestamp: Option<i64>,
-    target_id: Option<i64>,
-    payload: Value,
-    payload_exact: Option<Vec<u8>>,
-    received_at: DateTime<Utc>,
+        pub(super) const $columns: &str = concat!(stringify!($first) $(, ", ", stringify!($field))*);
+
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                let mut column = 0usize;
+                let mut next = || {
+                    column += 1;
+                    column - 1
+                };
+                Ok(Self { $first: row.try_get(next())?, $($field: row.try_get(next())?,)* })
+            }
+        }
+    };
+}
+
+positional_row! {
+    EventRow, EVENT_COLUMNS {
+        app_id: Uuid,
+        seq: EventSeq,
+        kind: String,
+        call_id: Option<CallId>,
+        state: Option<String>,
+        event_timestamp: Option<i64>,
+        target_id: Option<i64>,
+        payload: Value,
+        payload_exact: Option<Vec<u8>>,
+        received_at: DateTime<Utc>,
+    }
 }
 
 impl From<EventRow> for StoredEvent {
@@ -71,39 +97,50 @@ pub(super) fn party_json(p: &Option<Party>) -> Option<Value> {
     p.as_ref().map(|p| json!({ "id": p.id, "type": p.kind, "name": p.name, "phone": p.phone, "email": p.email }))
 }
 
-/// A stored party, read back with the same tolerant parsing as a webhook's.
-fn party(v: Option<Value>) -> Option<Party> {
-    v.as_ref().and_then(crate::domain::webhook::event::party)
+/// A party as [`party_json`] stores it, read straight from the JSONB text (no `Value` in
+/// between).
+#[derive(serde::Deserialize)]
+pub(super) struct StoredParty {
+    id: Option<i64>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
 }
 
-pub(super) const CALL_COLUMNS: &str = "call_id, state, state_at, ended, direction, external_number, internal_number, \
-     target, contact, master_call_id, entry_point_call_id, operator_call_id, started_at, rang_at, connected_at, \
-     ended_at, duration_ms, was_recorded, last_event_at, event_count, last_seq";
+fn party(stored: Option<Json<StoredParty>>) -> Option<Party> {
+    let Json(p) = stored?;
+    let party = Party { id: p.id, kind: p.kind, name: p.name, phone: p.phone, email: p.email };
+    (party != Party::default()).then_some(party)
+}
 
-/// Also read as JSON (`to_jsonb(calls)`), when fetched together with other rows.
-#[derive(sqlx::FromRow, serde::Deserialize)]
-pub(super) struct CallRow {
-    call_id: CallId,
-    state: String,
-    state_at: i64,
-    ended: bool,
-    direction: Option<String>,
-    external_number: Option<String>,
-    internal_number: Option<String>,
-    target: Option<Value>,
-    contact: Option<Value>,
-    master_call_id: Option<CallId>,
-    entry_point_call_id: Option<CallId>,
-    operator_call_id: Option<CallId>,
-    started_at: DateTime<Utc>,
-    rang_at: Option<DateTime<Utc>>,
-    connected_at: Option<DateTime<Utc>>,
-    ended_at: Option<DateTime<Utc>>,
-    duration_ms: Option<i64>,
-    was_recorded: Option<bool>,
-    last_event_at: i64,
-    event_count: i64,
-    last_seq: EventSeq,
+positional_row! {
+    /// Also read as JSON (`to_jsonb(calls)`), when fetched together with other rows.
+    #[derive(serde::Deserialize)]
+    CallRow, CALL_COLUMNS {
+        call_id: CallId,
+        state: String,
+        state_at: i64,
+        ended: bool,
+        direction: Option<String>,
+        external_number: Option<String>,
+        internal_number: Option<String>,
+        target: Option<Json<StoredParty>>,
+        contact: Option<Json<StoredParty>>,
+        master_call_id: Option<CallId>,
+        entry_point_call_id: Option<CallId>,
+        operator_call_id: Option<CallId>,
+        started_at: DateTime<Utc>,
+        rang_at: Option<DateTime<Utc>>,
+        connected_at: Option<DateTime<Utc>>,
+        ended_at: Option<DateTime<Utc>>,
+        duration_ms: Option<i64>,
+        was_recorded: Option<bool>,
+        last_event_at: i64,
+        event_count: i64,
+        last_seq: EventSeq,
+    }
 }
 
 impl From<CallRow> for CallRecord {
@@ -134,26 +171,24 @@ impl From<CallRow> for CallRecord {
     }
 }
 
-pub(super) const VOICEMAIL_COLUMNS: &str = "app_id, id, call_id, recording_id, link, caller, callee, started_at, duration_ms, \
-     transcription, target_id, uploaded, created_at, updated_at, last_seq";
-
-#[derive(sqlx::FromRow)]
-pub(super) struct VoicemailRow {
-    pub(super) app_id: Uuid,
-    id: Uuid,
-    call_id: Option<CallId>,
-    recording_id: Option<String>,
-    link: Option<String>,
-    caller: Option<String>,
-    callee: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    duration_ms: Option<i64>,
-    transcription: Option<String>,
-    target_id: Option<i64>,
-    uploaded: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    last_seq: EventSeq,
+positional_row! {
+    VoicemailRow, VOICEMAIL_COLUMNS {
+        app_id: Uuid,
+        id: Uuid,
+        call_id: Option<CallId>,
+        recording_id: Option<String>,
+        link: Option<String>,
+        caller: Option<String>,
+        callee: Option<String>,
+        started_at: Option<DateTime<Utc>>,
+        duration_ms: Option<i64>,
+        transcription: Option<String>,
+        target_id: Option<i64>,
+        uploaded: bool,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        last_seq: EventSeq,
+    }
 }
 
 impl From<VoicemailRow> for Voicemail {

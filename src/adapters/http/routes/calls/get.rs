@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{CallResponse, EventResponse};
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
+use crate::adapters::http::json::JsonBody;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 use crate::domain::call::CallId;
@@ -25,12 +26,11 @@ pub struct CallDetailResponse {
     parameters(("call_id" = i64, Path, description = "Dialpad's call id")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
-pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<Json<CallDetailResponse>, ApiError> {
+pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<CallDetailResponse>, ApiError> {
     let call_id = CallId::new(extract::path_param::<i64>(req, "call_id")?);
     let app_id = principal(depot).app_id;
     let detail = AppState::from_depot(depot).queries.call(app_id, call_id).await?;
-    Ok(Json(CallDetailResponse {
-        call: detail.call.into(),
-        events: detail.events.into_iter().map(EventResponse::from).collect(),
-    }))
+    let capacity = 1024 + detail.events.len() * 2048;
+    let events = detail.events.into_iter().map(EventResponse::from).collect();
+    Ok(JsonBody::new(CallDetailResponse { call: detail.call.into(), events }, capacity))
 }

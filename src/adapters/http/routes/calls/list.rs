@@ -8,6 +8,7 @@ use super::CallResponse;
 use crate::adapters::http::cursor;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
+use crate::adapters::http::json::JsonBody;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 use crate::app::queries::CallQuery;
@@ -48,7 +49,7 @@ pub(crate) fn direction(raw: &str) -> Result<Direction, &'static str> {
     ),
     status_codes(200, 400, 401, 403, 429, 503)
 )]
-pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<Json<CallList>, ApiError> {
+pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<CallList>, ApiError> {
     let query = CallQuery {
         state: extract::query(req, "state", |s| {
             if s.is_empty() { Err("must be a call state") } else { Ok(CallState::parse(s)) }
@@ -69,5 +70,9 @@ pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<Json<Cal
     } else {
         None
     };
-    Ok(Json(CallList { calls: page.items.into_iter().map(CallResponse::from).collect(), next_cursor }))
+    let capacity = 128 + page.items.len() * 900;
+    Ok(JsonBody::new(
+        CallList { calls: page.items.into_iter().map(CallResponse::from).collect(), next_cursor },
+        capacity,
+    ))
 }

@@ -10,6 +10,7 @@ use salvo::oapi::ToSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::adapters::http::json;
 use crate::domain::call::{CallId, CallRecord};
 use crate::domain::webhook::Party;
 use crate::ports::StoredEvent;
@@ -48,12 +49,17 @@ pub struct CallResponse {
     pub master_call_id: Option<i64>,
     pub entry_point_call_id: Option<i64>,
     pub operator_call_id: Option<i64>,
+    #[serde(serialize_with = "json::timestamp")]
     pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "json::optional_timestamp")]
     pub rang_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "json::optional_timestamp")]
     pub connected_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "json::optional_timestamp")]
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub was_recorded: Option<bool>,
+    #[serde(serialize_with = "json::optional_timestamp")]
     pub last_event_at: Option<DateTime<Utc>>,
     pub event_count: i64,
     /// Sequence number of the call's latest event (the WebSocket stream's `seq`).
@@ -97,6 +103,7 @@ pub struct EventResponse {
     pub state: Option<String>,
     /// Dialpad's event time, milliseconds since the epoch.
     pub event_timestamp: Option<i64>,
+    #[serde(serialize_with = "json::timestamp")]
     pub received_at: DateTime<Utc>,
     /// The event as Dialpad sent it.
     pub data: Value,

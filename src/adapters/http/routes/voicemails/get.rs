@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::VoicemailResponse;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
+use crate::adapters::http::json::JsonBody;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 
@@ -15,8 +16,9 @@ use crate::adapters::http::state::AppState;
     parameters(("id" = uuid::Uuid, Path, description = "The voicemail's UUID")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
-pub async fn get_voicemail(req: &mut Request, depot: &mut Depot) -> Result<Json<VoicemailResponse>, ApiError> {
+pub async fn get_voicemail(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<VoicemailResponse>, ApiError> {
     let id = extract::path_param::<Uuid>(req, "id")?;
     let app_id = principal(depot).app_id;
-    Ok(Json(AppState::from_depot(depot).queries.voicemail(app_id, id).await?.into()))
+    let voicemail: VoicemailResponse = AppState::from_depot(depot).queries.voicemail(app_id, id).await?.into();
+    Ok(JsonBody::new(voicemail, 1024))
 }

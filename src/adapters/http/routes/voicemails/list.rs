@@ -8,6 +8,7 @@ use super::VoicemailResponse;
 use crate::adapters::http::cursor;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
+use crate::adapters::http::json::JsonBody;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 use crate::app::queries::VoicemailQuery;
@@ -38,7 +39,7 @@ fn decode(raw: &str) -> Result<VoicemailCursor, ApiError> {
     ),
     status_codes(200, 400, 401, 403, 429, 503)
 )]
-pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<Json<VoicemailList>, ApiError> {
+pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<VoicemailList>, ApiError> {
     let query = VoicemailQuery {
         user: extract::query(req, "user", AppUserId::parse)?,
         since: extract::query_time(req, "since")?,
@@ -53,5 +54,7 @@ pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<Jso
     } else {
         None
     };
-    Ok(Json(VoicemailList { voicemails: page.items.into_iter().map(VoicemailResponse::from).collect(), next_cursor }))
+    let capacity = 128 + page.items.len() * 700;
+    let voicemails = page.items.into_iter().map(VoicemailResponse::from).collect();
+    Ok(JsonBody::new(VoicemailList { voicemails, next_cursor }, capacity))
 }

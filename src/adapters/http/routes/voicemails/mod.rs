@@ -10,6 +10,7 @@ use salvo::oapi::ToSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::adapters::http::json;
 use crate::domain::call::CallId;
 use crate::domain::voicemail::Voicemail;
 
@@ -22,6 +23,7 @@ pub struct VoicemailResponse {
     pub link: Option<String>,
     pub caller: Option<String>,
     pub callee: Option<String>,
+    #[serde(serialize_with = "json::optional_timestamp")]
     pub started_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub transcription: Option<String>,
@@ -29,7 +31,9 @@ pub struct VoicemailResponse {
     pub dialpad_user_id: Option<i64>,
     /// Dialpad confirmed the recording (voicemail_uploaded).
     pub uploaded: bool,
+    #[serde(serialize_with = "json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
