@@ -2,6 +2,7 @@
 
 mod get;
 mod list;
+mod write;
 
 use chrono::{DateTime, Utc};
 pub use get::get_voicemail;

@@ -1,8 +1,12 @@
-//! JSON bodies for the read routes, where writing the response is most of the work: one
-//! pre-sized buffer written in one go (salvo's `Json` writes through a chunking writer, one
-//! call per token), and timestamps formatted into a stack buffer and written as one string
-//! (chrono's `Serialize` goes through `collect_str`, a character at a time). The bytes are
-//! the same as `Json` and chrono write: tests compare them.
+//! JSON bodies for the read routes, where writing the response is most of the work: each
+//! written by hand ([`WriteJson`], out.rs) into one pre-sized buffer (salvo's `Json` writes
+//! through a chunking writer, one call per token), with timestamps formatted into a stack
+//! buffer (chrono's `Serialize` goes through `collect_str`, a character at a time). The
+//! bytes are the same as serde and chrono write: tests compare them.
+
+mod out;
+
+pub use out::{Fields, JsonOut, WriteJson};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
@@ -22,19 +26,12 @@ impl<T> JsonBody<T> {
     }
 }
 
-impl<T: Serialize + Send> Scribe for JsonBody<T> {
+impl<T: WriteJson + Send> Scribe for JsonBody<T> {
     fn render(self, res: &mut Response) {
-        let mut body = Vec::with_capacity(self.capacity);
-        match serde_json::to_writer(&mut body, &self.value) {
-            Ok(()) => {
-                res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-                res.body(body);
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "a response did not serialize");
-                res.render(StatusError::internal_server_error());
-            }
-        }
+        let mut out = JsonOut::with_capacity(self.capacity);
+        self.value.write_json(&mut out);
+        res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        res.body(out.into_bytes());
     }
 }
 
@@ -91,12 +88,18 @@ fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
     Some(len + 1)
 }
 
+/// `at` as chrono writes it, and its length; `None` for years chrono writes with a sign.
+fn rfc3339_text(at: &DateTime<Utc>) -> Option<([u8; LONGEST], usize)> {
+    let mut out = [0u8; LONGEST];
+    let len = rfc3339(at, &mut out)?;
+    Some((out, len))
+}
+
 /// `#[serde(serialize_with = "json::timestamp")]`: a timestamp written in one go.
 pub fn timestamp<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    let mut out = [0u8; LONGEST];
-    match rfc3339(at, &mut out) {
+    match rfc3339_text(at) {
         // Only ASCII digits and separators were written.
-        Some(len) => serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or_default()),
+        Some((text, len)) => serializer.serialize_str(std::str::from_utf8(&text[..len]).unwrap_or_default()),
         None => at.serialize(serializer),
     }
 }

@@ -1,0 +1,203 @@
+//! A JSON writer for the read routes' bodies: keys are literals written as they are, numbers
+//! through itoa, timestamps through [`super::timestamp`]'s formatting, and strings copied in
+//! one go unless they need an escape (then serde_json escapes them, so the bytes are always
+//! serde_json's). What has no writer of its own (an event's payload) goes through serde.
+//! Each response type's `write_json` must produce exactly what its `Serialize` does; the
+//! tests compare them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A response body written by hand.
+pub trait WriteJson {
+    fn write_json(&self, out: &mut JsonOut);
+}
+
+/// The buffer a body is written into.
+pub struct JsonOut {
+    buf: Vec<u8>,
+}
+
+impl JsonOut {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { buf: Vec::with_capacity(capacity) }
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// An object, its fields written by `fields`.
+    pub fn object(&mut self, fields: impl FnOnce(&mut Fields<'_>)) {
+        self.buf.push(b'{');
+        fields(&mut Fields { out: self, first: true });
+        self.buf.push(b'}');
+    }
+
+    /// An array of `items`, each written by `write`.
+    pub fn array<T>(&mut self, items: impl IntoIterator<Item = T>, mut write: impl FnMut(&mut JsonOut, T)) {
+        self.buf.push(b'[');
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            write(self, item);
+        }
+        self.buf.push(b']');
+    }
+
+    pub fn str(&mut self, s: &str) {
+        // Without a quote, a backslash or a control character the string is its own JSON.
+        let plain = !s.bytes().fold(false, |escape, b| escape | (b < 0x20) | (b == b'"') | (b == b'\\'));
+        if plain {
+            self.buf.reserve(s.len() + 2);
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(s.as_bytes());
+            self.buf.push(b'"');
+        } else {
+            self.serde(s);
+        }
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.buf.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub fn null(&mut self) {
+        self.buf.extend_from_slice(b"null");
+    }
+
+    pub fn time(&mut self, at: &DateTime<Utc>) {
+        match super::rfc3339_text(at) {
+            Some((text, len)) => {
+                self.buf.push(b'"');
+                self.buf.extend_from_slice(&text[..len]);
+                self.buf.push(b'"');
+            }
+            None => self.serde(at),
+        }
+    }
+
+    /// Anything else, through its `Serialize`.
+    pub fn serde(&mut self, value: &(impl Serialize + ?Sized)) {
+        // Writing into a Vec cannot fail, and these values always serialize.
+        serde_json::to_writer(&mut self.buf, value).expect("a response value serializes");
+    }
+}
+
+/// The fields of an object being written, in order.
+pub struct Fields<'a> {
+    out: &'a mut JsonOut,
+    first: bool,
+}
+
+impl Fields<'_> {
+    /// Starts the field `key` (a literal that needs no escape) and hands over the writer
+    /// for its value.
+    pub fn key(&mut self, key: &'static str) -> &mut JsonOut {
+        debug_assert!(!key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{key}");
+        let buf = &mut self.out.buf;
+        if !self.first {
+            buf.push(b',');
+        }
+        self.first = false;
+        buf.push(b'"');
+        buf.extend_from_slice(key.as_bytes());
+        buf.extend_from_slice(b"\":");
+        self.out
+    }
+
+    pub fn str(&mut self, key: &'static str, value: &str) {
+        self.key(key).str(value);
+    }
+
+    pub fn opt_str(&mut self, key: &'static str, value: Option<&str>) {
+        let out = self.key(key);
+        match value {
+            Some(v) => out.str(v),
+            None => out.null(),
+        }
+    }
+
+    pub fn int(&mut self, key: &'static str, value: i64) {
+        self.key(key).int(value);
+    }
+
+    pub fn opt_int(&mut self, key: &'static str, value: Option<i64>) {
+        let out = self.key(key);
+        match value {
+            Some(v) => out.int(v),
+            None => out.null(),
+        }
+    }
+
+    pub fn bool(&mut self, key: &'static str, value: bool) {
+        self.key(key).bool(value);
+    }
+
+    pub fn opt_bool(&mut self, key: &'static str, value: Option<bool>) {
+        let out = self.key(key);
+        match value {
+            Some(v) => out.bool(v),
+            None => out.null(),
+        }
+    }
+
+    pub fn time(&mut self, key: &'static str, value: &DateTime<Utc>) {
+        self.key(key).time(value);
+    }
+
+    pub fn opt_time(&mut self, key: &'static str, value: Option<&DateTime<Utc>>) {
+        let out = self.key(key);
+        match value {
+            Some(v) => out.time(v),
+            None => out.null(),
+        }
+    }
+
+    /// A field whose value writes itself, or null.
+    pub fn opt<T: WriteJson>(&mut self, key: &'static str, value: Option<&T>) {
+        let out = self.key(key);
+        match value {
+            Some(v) => v.write_json(out),
+            None => out.null(),
+        }
+    }
+
+    /// An array of values that write themselves.
+    pub fn list<T: WriteJson>(&mut self, key: &'static str, items: &[T]) {
+        self.key(key).array(items, |out, item| item.write_json(out));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn written(s: &str) -> String {
+        let mut out = JsonOut::with_capacity(0);
+        out.str(s);
+        String::from_utf8(out.into_bytes()).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for s in ["", "plain", "quote \"", "back\\slash", "line\nfeed\t\r\u{8}\u{c}", "\u{0}\u{1f}\u{7f}", "Ü ☎ 🎉"]
+        {
+            assert_eq!(written(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_escaped_as_serde_json_escapes_it(s in any::<String>()) {
+            prop_assert_eq!(written(&s), serde_json::to_string(&s).unwrap());
+        }
+    }
+}
