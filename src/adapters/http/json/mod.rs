@@ -8,7 +8,7 @@ mod out;
 
 pub use out::{Fields, JsonOut, WriteJson};
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
 use salvo::oapi::{Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
@@ -45,9 +45,13 @@ impl<T: ToSchema> EndpointOutRegister for JsonBody<T> {
 const LONGEST: usize = 30;
 
 /// `at` as chrono writes it in JSON (RFC 3339, fractions of 3, 6 or 9 digits when there
-/// are any, `Z`), for years 0 to 9999; `None` for others.
+/// are any, `Z`), for years 0 to 9999; `None` for others. The date comes from the day
+/// number by Hinnant's civil-from-days, without chrono's calendar lookups.
 fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
-    let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
+    let (days, second_of_day) = (at.timestamp().div_euclid(86_400), at.timestamp().rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let year = u32::try_from(year).ok().filter(|y| *y <= 9999)?;
+    let second_of_day = u32::try_from(second_of_day).ok()?;
     let mut put = |at: usize, value: u32, digits: usize| {
         let mut value = value;
         for i in (at..at + digits).rev() {
@@ -56,14 +60,14 @@ fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
         }
     };
     put(0, year, 4);
-    put(5, at.month(), 2);
-    put(8, at.day(), 2);
-    put(11, at.hour(), 2);
-    put(14, at.minute(), 2);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, second_of_day / 3600, 2);
+    put(14, second_of_day / 60 % 60, 2);
     // A leap second (nanoseconds past 10^9) is written as second 60.
-    let (second, nano) = match at.nanosecond() {
-        n if n >= 1_000_000_000 => (at.second() + 1, n - 1_000_000_000),
-        n => (at.second(), n),
+    let (second, nano) = match at.timestamp_subsec_nanos() {
+        n if n >= 1_000_000_000 => (second_of_day % 60 + 1, n - 1_000_000_000),
+        n => (second_of_day % 60, n),
     };
     put(17, second, 2);
     let len = match nano {
@@ -86,6 +90,19 @@ fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
     }
     out[len] = b'Z';
     Some(len + 1)
+}
+
+/// Year, month and day of the day `days` after 1970-01-01 (proleptic Gregorian).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// `at` as chrono writes it, and its length; `None` for years chrono writes with a sign.

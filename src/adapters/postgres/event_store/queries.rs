@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::rows::{CALL_COLUMNS, CallRow, EVENT_COLUMNS, EventRow, UnroutedRow, VOICEMAIL_COLUMNS, VoicemailRow};
+use super::rows::{CALL_COLUMNS, CallReadRow, EVENT_COLUMNS, EventRow, UnroutedRow, VOICEMAIL_COLUMNS, VoicemailRow};
 use crate::adapters::postgres::error::store_error;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
@@ -47,7 +47,7 @@ pub(super) async fn calls(
     limit: PageLimit,
     after: Option<CallCursor>,
 ) -> Result<Page<CallRecord>, StoreError> {
-    let rows: Vec<CallRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<CallReadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1
            AND ($2::text IS NULL OR state = $2)
            AND ($3::text IS NULL OR direction = $3)
@@ -73,7 +73,7 @@ pub(super) async fn calls(
 }
 
 pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError> {
-    let row: Option<CallRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<CallReadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1 AND call_id = $2"
     )))
     .bind(app_id.as_uuid())

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::exact::restored;
@@ -13,18 +12,31 @@ use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
 use crate::ports::{StoredEvent, UnroutedEvent};
 
+/// A column's SQL: its name, or the expression given for it.
+macro_rules! column {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident $sql:literal) => {
+        $sql
+    };
+}
+
 /// A row read by position: the struct, its column list in the same order, and a `FromRow`
 /// that reads column `i` into field `i`, so the list and the reads cannot drift and no
 /// column is looked up by name (a hash lookup per column per row otherwise).
 macro_rules! positional_row {
-    ($(#[$meta:meta])* $name:ident, $columns:ident { $first:ident: $first_ty:ty $(, $field:ident: $ty:ty)* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $columns:ident {
+        $first:ident: $first_ty:ty $(=> $first_sql:literal)? $(, $field:ident: $ty:ty $(=> $sql:literal)?)* $(,)?
+    }) => {
         $(#[$meta])*
         pub(super) struct $name {
             pub(super) $first: $first_ty,
             $(pub(super) $field: $ty,)*
         }
 
-        pub(super) const $columns: &str = concat!(stringify!($first) $(, ", ", stringify!($field))*);
+        pub(super) const $columns: &str =
+            concat!(column!($first $($first_sql)?) $(, ", ", column!($field $($sql)?))*);
 
         impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
             fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
@@ -97,8 +109,7 @@ pub(super) fn party_json(p: &Option<Party>) -> Option<Value> {
     p.as_ref().map(|p| json!({ "id": p.id, "type": p.kind, "name": p.name, "phone": p.phone, "email": p.email }))
 }
 
-/// A party as [`party_json`] stores it, read straight from the JSONB text (no `Value` in
-/// between).
+/// A party as [`party_json`] stores it.
 #[derive(serde::Deserialize)]
 pub(super) struct StoredParty {
     id: Option<i64>,
@@ -109,16 +120,42 @@ pub(super) struct StoredParty {
     email: Option<String>,
 }
 
-fn party(stored: Option<Json<StoredParty>>) -> Option<Party> {
-    let Json(p) = stored?;
+fn party(stored: Option<StoredParty>) -> Option<Party> {
+    let p = stored?;
     let party = Party { id: p.id, kind: p.kind, name: p.name, phone: p.phone, email: p.email };
     (party != Party::default()).then_some(party)
 }
 
+/// A call as read together with other rows, as JSON (`to_jsonb(calls)`).
+#[derive(serde::Deserialize)]
+pub(super) struct CallRow {
+    call_id: CallId,
+    state: String,
+    state_at: i64,
+    ended: bool,
+    direction: Option<String>,
+    external_number: Option<String>,
+    internal_number: Option<String>,
+    target: Option<StoredParty>,
+    contact: Option<StoredParty>,
+    master_call_id: Option<CallId>,
+    entry_point_call_id: Option<CallId>,
+    operator_call_id: Option<CallId>,
+    started_at: DateTime<Utc>,
+    rang_at: Option<DateTime<Utc>>,
+    connected_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    duration_ms: Option<i64>,
+    was_recorded: Option<bool>,
+    last_event_at: i64,
+    event_count: i64,
+    last_seq: EventSeq,
+}
+
 positional_row! {
-    /// Also read as JSON (`to_jsonb(calls)`), when fetched together with other rows.
-    #[derive(serde::Deserialize)]
-    CallRow, CALL_COLUMNS {
+    /// A call as the read queries fetch it: PostgreSQL takes the parties' fields out of
+    /// their JSONB, so no JSON is parsed here.
+    CallReadRow, CALL_COLUMNS {
         call_id: CallId,
         state: String,
         state_at: i64,
@@ -126,8 +163,16 @@ positional_row! {
         direction: Option<String>,
         external_number: Option<String>,
         internal_number: Option<String>,
-        target: Option<Json<StoredParty>>,
-        contact: Option<Json<StoredParty>>,
+        target_id: Option<i64> => "(target->>'id')::bigint",
+        target_type: Option<String> => "target->>'type'",
+        target_name: Option<String> => "target->>'name'",
+        target_phone: Option<String> => "target->>'phone'",
+        target_email: Option<String> => "target->>'email'",
+        contact_id: Option<i64> => "(contact->>'id')::bigint",
+        contact_type: Option<String> => "contact->>'type'",
+        contact_name: Option<String> => "contact->>'name'",
+        contact_phone: Option<String> => "contact->>'phone'",
+        contact_email: Option<String> => "contact->>'email'",
         master_call_id: Option<CallId>,
         entry_point_call_id: Option<CallId>,
         operator_call_id: Option<CallId>,
@@ -140,6 +185,49 @@ positional_row! {
         last_event_at: i64,
         event_count: i64,
         last_seq: EventSeq,
+    }
+}
+
+impl From<CallReadRow> for CallRecord {
+    fn from(r: CallReadRow) -> Self {
+        let target = StoredParty {
+            id: r.target_id,
+            kind: r.target_type,
+            name: r.target_name,
+            phone: r.target_phone,
+            email: r.target_email,
+        };
+        let contact = StoredParty {
+            id: r.contact_id,
+            kind: r.contact_type,
+            name: r.contact_name,
+            phone: r.contact_phone,
+            email: r.contact_email,
+        };
+        CallRow {
+            call_id: r.call_id,
+            state: r.state,
+            state_at: r.state_at,
+            ended: r.ended,
+            direction: r.direction,
+            external_number: r.external_number,
+            internal_number: r.internal_number,
+            target: Some(target),
+            contact: Some(contact),
+            master_call_id: r.master_call_id,
+            entry_point_call_id: r.entry_point_call_id,
+            operator_call_id: r.operator_call_id,
+            started_at: r.started_at,
+            rang_at: r.rang_at,
+            connected_at: r.connected_at,
+            ended_at: r.ended_at,
+            duration_ms: r.duration_ms,
+            was_recorded: r.was_recorded,
+            last_event_at: r.last_event_at,
+            event_count: r.event_count,
+            last_seq: r.last_seq,
+        }
+        .into()
     }
 }
 
