@@ -87,7 +87,7 @@ impl Backends {
         self.event_bus = Arc::new(RedisEventBus::new(redis.clone()));
         self.sessions = Arc::new(RedisSessionStore::new(redis.clone()));
         self.rate_limiter = Arc::new(RedisRateLimiter::new(redis.clone()));
-        self.probes.push(Arc::new(RedisHealthProbe(redis.pool.clone())));
+        self.probes.push(Arc::new(RedisHealthProbe::new(redis.pool.clone()).with_pubsub(redis.pubsub.clone())));
         self.redis = Some(redis);
         Ok(self)
     }

@@ -68,7 +68,8 @@ async fn redis_down_is_degraded_not_unready() {
         .unwrap();
     let config = cti_server::config::Config::from_settings(&test_settings()).unwrap();
     let mut backends = app.backends.clone();
-    backends.probes = vec![backends.probes[0].clone(), Arc::new(cti_server::adapters::redis::RedisHealthProbe(dead))];
+    backends.probes =
+        vec![backends.probes[0].clone(), Arc::new(cti_server::adapters::redis::RedisHealthProbe::new(dead))];
     let server = Application::build_with(config, backends).await.unwrap();
     let base = format!("http://127.0.0.1:{}", server.port());
     let stop = server.shutdown_token();

@@ -95,7 +95,22 @@ impl RedisClients {
 }
 
 /// Readiness: PING through the pool.
-pub struct RedisHealthProbe(pub Pool);
+pub struct RedisHealthProbe {
+    pool: Pool,
+    /// The pub/sub connection, reconnecting on its own: streams cannot open without it.
+    pubsub: Option<RedisPubSub>,
+}
+
+impl RedisHealthProbe {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool, pubsub: None }
+    }
+
+    /// Also requires the pub/sub connection (live streams and change notices go through it).
+    pub fn with_pubsub(self, pubsub: RedisPubSub) -> Self {
+        Self { pubsub: Some(pubsub), ..self }
+    }
+}
 
 #[async_trait]
 impl HealthProbe for RedisHealthProbe {
@@ -110,8 +125,10 @@ impl HealthProbe for RedisHealthProbe {
     }
 
     async fn check(&self) -> Result<(), anyhow::Error> {
-        anyhow::ensure!(self.0.is_connected(), "not connected (reconnecting in the background)");
-        let _: String = self.0.ping(None).await?;
+        anyhow::ensure!(self.pool.is_connected(), "not connected (reconnecting in the background)");
+        let pubsub_up = self.pubsub.as_ref().is_none_or(RedisPubSub::is_connected);
+        anyhow::ensure!(pubsub_up, "pub/sub not connected (reconnecting in the background)");
+        let _: String = self.pool.ping(None).await?;
         Ok(())
     }
 }

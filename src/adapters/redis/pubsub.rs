@@ -54,6 +54,11 @@ impl RedisPubSub {
         Self { subscriber, routes, dispatcher: Arc::new(dispatcher) }
     }
 
+    /// Whether the subscriber is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.subscriber.is_connected()
+    }
+
     /// Completes when the subscriber is connected.
     pub async fn wait_for_connect(&self) -> Result<(), Error> {
         self.subscriber.wait_for_connect().await

@@ -114,7 +114,7 @@ pub async fn run(admin: &Admin, args: Args) -> anyhow::Result<()> {
         pool.close().await;
     }
 
-    let one_call = base + 3; // connected then hung up
+    let one_call = base + 3; // two events: calling, ringing
     let routes = [
         "/api/me".to_owned(),
         "/api/calls?limit=50".to_owned(),
