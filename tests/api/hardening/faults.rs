@@ -1,11 +1,13 @@
 //! Outages made on purpose, through a fault-injecting proxy in front of PostgreSQL and
 //! Redis: what a server answers while its storage is cut, and what it recovers afterwards.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
 
 use crate::dialpad::{call_event, jws};
+use crate::dialpad_oauth::refresh::until;
 use crate::fault_proxy::FaultProxy;
 use crate::helpers::{TestApp, test_settings};
 use crate::infra::Infra;
@@ -38,13 +40,20 @@ async fn cutting_postgres_during_ingest_answers_only_stored_200s_and_503s() {
     let (app_id, secret, key) = f.app.tenant("cut").await;
     let events: Vec<String> =
         (0..240).map(|i| jws(&call_event(10_000 + i, "ringing", 1731624040000), &secret)).collect();
+    // Answers so far, and how many of them were 503: the outage starts once some events are
+    // stored and ends once it was felt (not after fixed times, which a faster server outruns).
+    let (answered, unavailable) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let post_all = |batch: Vec<(usize, String)>| {
         let app = &f.app;
         let app_id = app_id.clone();
+        let (answered, unavailable) = (&answered, &unavailable);
         async move {
             let mut answers = Vec::new();
             for (i, token) in batch {
-                answers.push((i, app.post_webhook(&app_id, token).await.status().as_u16()));
+                let status = app.post_webhook(&app_id, token).await.status().as_u16();
+                unavailable.fetch_add(usize::from(status == 503), Ordering::SeqCst);
+                answered.fetch_add(1, Ordering::SeqCst);
+                answers.push((i, status));
             }
             answers
         }
@@ -52,10 +61,10 @@ async fn cutting_postgres_during_ingest_answers_only_stored_200s_and_503s() {
     let lanes: Vec<Vec<(usize, String)>> =
         (0..8).map(|lane| events.iter().cloned().enumerate().filter(|(i, _)| i % 8 == lane).collect()).collect();
     let outage = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        until(Duration::from_secs(20), "some events stored", async || answered.load(Ordering::SeqCst) >= 24).await;
         f.postgres.refuse();
         f.postgres.cut();
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        until(Duration::from_secs(20), "the outage felt", async || unavailable.load(Ordering::SeqCst) >= 8).await;
         f.postgres.pass();
     };
     let (answers, ()) = tokio::join!(join_all(lanes.into_iter().map(post_all)), outage);
