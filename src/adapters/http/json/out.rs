@@ -116,11 +116,7 @@ impl Fields<'_> {
     }
 
     pub fn opt_str(&mut self, key: &'static str, value: Option<&str>) {
-        let out = self.key(key);
-        match value {
-            Some(v) => out.str(v),
-            None => out.null(),
-        }
+        self.nullable(key, value, JsonOut::str);
     }
 
     pub fn int(&mut self, key: &'static str, value: i64) {
@@ -128,11 +124,7 @@ impl Fields<'_> {
     }
 
     pub fn opt_int(&mut self, key: &'static str, value: Option<i64>) {
-        let out = self.key(key);
-        match value {
-            Some(v) => out.int(v),
-            None => out.null(),
-        }
+        self.nullable(key, value, JsonOut::int);
     }
 
     pub fn bool(&mut self, key: &'static str, value: bool) {
@@ -140,11 +132,7 @@ impl Fields<'_> {
     }
 
     pub fn opt_bool(&mut self, key: &'static str, value: Option<bool>) {
-        let out = self.key(key);
-        match value {
-            Some(v) => out.bool(v),
-            None => out.null(),
-        }
+        self.nullable(key, value, JsonOut::bool);
     }
 
     pub fn time(&mut self, key: &'static str, value: &DateTime<Utc>) {
@@ -152,18 +140,18 @@ impl Fields<'_> {
     }
 
     pub fn opt_time(&mut self, key: &'static str, value: Option<&DateTime<Utc>>) {
-        let out = self.key(key);
-        match value {
-            Some(v) => out.time(v),
-            None => out.null(),
-        }
+        self.nullable(key, value, JsonOut::time);
     }
 
     /// A field whose value writes itself, or null.
     pub fn opt<T: WriteJson>(&mut self, key: &'static str, value: Option<&T>) {
+        self.nullable(key, value, |out, v| v.write_json(out));
+    }
+
+    fn nullable<T>(&mut self, key: &'static str, value: Option<T>, write: impl FnOnce(&mut JsonOut, T)) {
         let out = self.key(key);
         match value {
-            Some(v) => v.write_json(out),
+            Some(v) => write(out, v),
             None => out.null(),
         }
     }

@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::rows::{CallRow, VOICEMAIL_COLUMNS, VoicemailRow};
+use super::rows::{CALL_COLUMNS, CallReadRow, VOICEMAIL_COLUMNS, VoicemailRow};
 use super::write::{Changes, write};
 use crate::adapters::postgres::error::store_error;
 use crate::domain::app::AppId;
@@ -79,7 +79,7 @@ struct Read {
 }
 
 /// A row of the read: a locked sequence (locked, seen), a stored dedup key, or a stored call.
-type ReadRow = (Uuid, Option<i64>, Option<i64>, Option<String>, Option<Json<CallRow>>);
+type ReadRow = (Uuid, Option<i64>, Option<i64>, Option<String>, Option<Json<CallReadRow>>);
 
 /// One round trip: with `lock`, takes the apps' sequence locks; reads the batch's dedup keys
 /// already stored and the stored calls its events concern.
@@ -94,7 +94,7 @@ async fn read(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let rows: Vec<ReadRow> = sqlx::query_as(
+    let rows: Vec<ReadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH locked AS (
              INSERT INTO app_sequences (app_id, last_seq) SELECT app, 0 FROM UNNEST($5::uuid[]) AS app
              ON CONFLICT (app_id) DO UPDATE SET last_seq = app_sequences.last_seq RETURNING app_id, last_seq)
@@ -104,9 +104,9 @@ async fn read(
          SELECT e.app_id, NULL, NULL, e.dedup_key, NULL FROM events e
              JOIN UNNEST($1::uuid[], $2::text[]) AS k(app, key) ON e.app_id = k.app AND e.dedup_key = k.key
          UNION ALL
-         SELECT c.app_id, NULL, NULL, NULL, to_jsonb(c) FROM calls c
-             WHERE (c.app_id, c.call_id) IN (SELECT * FROM UNNEST($3::uuid[], $4::bigint[]))",
-    )
+         SELECT c.app_id, NULL, NULL, NULL, to_jsonb(c) FROM (SELECT app_id, {CALL_COLUMNS} FROM calls
+             WHERE (app_id, call_id) IN (SELECT * FROM UNNEST($3::uuid[], $4::bigint[]))) c"
+    )))
     .bind(batch.iter().map(|(app, _)| app.as_uuid()).collect::<Vec<_>>())
     .bind(batch.iter().map(|(_, e)| e.dedup_key.as_str()).collect::<Vec<_>>())
     .bind(call_keys.iter().map(|k| k.0).collect::<Vec<_>>())

@@ -12,13 +12,14 @@ use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
 use crate::ports::{StoredEvent, UnroutedEvent};
 
-/// A column's SQL: its name, or the expression given for it.
+/// A column's SQL: its name, or the expression given for it named as the field (so the
+/// row also reads back from `to_jsonb` of a select of these columns).
 macro_rules! column {
     ($field:ident) => {
         stringify!($field)
     };
     ($field:ident $sql:literal) => {
-        $sql
+        concat!($sql, " AS ", stringify!($field))
     };
 }
 
@@ -112,52 +113,23 @@ pub(super) fn party_json(p: &Option<Party>) -> Option<Value> {
     p.as_ref().map(|p| json!({ "id": p.id, "type": p.kind, "name": p.name, "phone": p.phone, "email": p.email }))
 }
 
-/// A party as [`party_json`] stores it.
-#[derive(serde::Deserialize)]
-pub(super) struct StoredParty {
+/// A party from its stored fields (all null: none).
+fn party(
     id: Option<i64>,
-    #[serde(rename = "type")]
     kind: Option<String>,
     name: Option<String>,
     phone: Option<String>,
     email: Option<String>,
-}
-
-fn party(stored: Option<StoredParty>) -> Option<Party> {
-    let p = stored?;
-    let party = Party { id: p.id, kind: p.kind, name: p.name, phone: p.phone, email: p.email };
+) -> Option<Party> {
+    let party = Party { id, kind, name, phone, email };
     (party != Party::default()).then_some(party)
 }
 
-/// A call as read together with other rows, as JSON (`to_jsonb(calls)`).
-#[derive(serde::Deserialize)]
-pub(super) struct CallRow {
-    call_id: CallId,
-    state: String,
-    state_at: i64,
-    ended: bool,
-    direction: Option<String>,
-    external_number: Option<String>,
-    internal_number: Option<String>,
-    target: Option<StoredParty>,
-    contact: Option<StoredParty>,
-    master_call_id: Option<CallId>,
-    entry_point_call_id: Option<CallId>,
-    operator_call_id: Option<CallId>,
-    started_at: DateTime<Utc>,
-    rang_at: Option<DateTime<Utc>>,
-    connected_at: Option<DateTime<Utc>>,
-    ended_at: Option<DateTime<Utc>>,
-    duration_ms: Option<i64>,
-    was_recorded: Option<bool>,
-    last_event_at: i64,
-    event_count: i64,
-    last_seq: EventSeq,
-}
-
 positional_row! {
-    /// A call as the read queries fetch it: PostgreSQL takes the parties' fields out of
-    /// their JSONB, so no JSON is parsed here.
+    /// A call as the queries fetch it: PostgreSQL takes the parties' fields out of their
+    /// JSONB, so no JSON is parsed here. Read by position, or as JSON (`to_jsonb` of a
+    /// select of these columns) when fetched together with other rows.
+    #[derive(serde::Deserialize)]
     CallReadRow, CALL_COLUMNS {
         call_id: CallId,
         state: String,
@@ -193,49 +165,6 @@ positional_row! {
 
 impl From<CallReadRow> for CallRecord {
     fn from(r: CallReadRow) -> Self {
-        let target = StoredParty {
-            id: r.target_id,
-            kind: r.target_type,
-            name: r.target_name,
-            phone: r.target_phone,
-            email: r.target_email,
-        };
-        let contact = StoredParty {
-            id: r.contact_id,
-            kind: r.contact_type,
-            name: r.contact_name,
-            phone: r.contact_phone,
-            email: r.contact_email,
-        };
-        CallRow {
-            call_id: r.call_id,
-            state: r.state,
-            state_at: r.state_at,
-            ended: r.ended,
-            direction: r.direction,
-            external_number: r.external_number,
-            internal_number: r.internal_number,
-            target: Some(target),
-            contact: Some(contact),
-            master_call_id: r.master_call_id,
-            entry_point_call_id: r.entry_point_call_id,
-            operator_call_id: r.operator_call_id,
-            started_at: r.started_at,
-            rang_at: r.rang_at,
-            connected_at: r.connected_at,
-            ended_at: r.ended_at,
-            duration_ms: r.duration_ms,
-            was_recorded: r.was_recorded,
-            last_event_at: r.last_event_at,
-            event_count: r.event_count,
-            last_seq: r.last_seq,
-        }
-        .into()
-    }
-}
-
-impl From<CallRow> for CallRecord {
-    fn from(r: CallRow) -> Self {
         CallRecord {
             call_id: r.call_id,
             state: CallState::parse(&r.state),
@@ -244,8 +173,8 @@ impl From<CallRow> for CallRecord {
             direction: r.direction.as_deref().map(Direction::parse),
             external_number: r.external_number,
             internal_number: r.internal_number,
-            target: party(r.target),
-            contact: party(r.contact),
+            target: party(r.target_id, r.target_type, r.target_name, r.target_phone, r.target_email),
+            contact: party(r.contact_id, r.contact_type, r.contact_name, r.contact_phone, r.contact_email),
             master_call_id: r.master_call_id,
             entry_point_call_id: r.entry_point_call_id,
             operator_call_id: r.operator_call_id,
