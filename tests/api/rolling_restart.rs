@@ -111,7 +111,6 @@ async fn follow(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        *connects.lock().unwrap() += 1;
         if let Some(since) = lost.take() {
             let mut longest = away.lock().unwrap();
             *longest = (*longest).max(since.elapsed());
@@ -124,6 +123,11 @@ async fn follow(
             match next {
                 Some(Ok(Message::Text(text))) => {
                     let message: Value = serde_json::from_str(&text).unwrap();
+                    // Counted at the hello, which the server sends once the stream is live:
+                    // a stream opened without `since` carries what is stored after that.
+                    if message["type"] == "hello" {
+                        *connects.lock().unwrap() += 1;
+                    }
                     if let (Some(seq), Some(call)) = (message["seq"].as_i64(), message["call_id"].as_i64()) {
                         seen.lock().unwrap().push((seq, call));
                     }
