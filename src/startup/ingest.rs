@@ -15,7 +15,7 @@ use crate::app::dialpad::{ConnectSettings, DialpadConnections, DialpadPeers, Dia
 use crate::app::rate_limits::RateLimits;
 use crate::app::realtime::Publisher;
 use crate::app::user_mappings::UserMappings;
-use crate::app::webhooks::{EventWriter, WebhookSecrets, Webhooks};
+use crate::app::webhooks::{EventWriter, WebhookPeers, WebhookPorts, WebhookSecrets, Webhooks};
 use crate::domain::crypto::SealingKey;
 use crate::ports::{DialpadApi, DialpadOAuth};
 use crate::telemetry;
@@ -49,7 +49,8 @@ impl Wiring<'_> {
             backends.webhook_secrets.clone(),
             backends.apps.clone(),
             sealing_key.clone(),
-            (self.clock.clone(), keys.freshness.clone()),
+            self.clock.clone(),
+            keys.freshness.clone(),
         );
         let peers = DialpadPeers {
             apps: apps.clone(),
@@ -62,11 +63,13 @@ impl Wiring<'_> {
         let refreshed = dialpad.clone();
         self.background.spawn(|stop| run_refresher(refreshed, stop));
         let webhooks = Webhooks::new(
-            apps,
-            (backends.user_mappings.clone(), backends.events.clone()),
-            (writer, secrets),
+            WebhookPorts {
+                mappings: backends.user_mappings.clone(),
+                store: backends.events.clone(),
+                clock: self.clock.clone(),
+            },
+            WebhookPeers { apps, writer, secrets },
             self.legacy_webhook_secret(),
-            self.clock.clone(),
             telemetry::webhook_metrics(&self.metrics),
         )
         .after_stored(Arc::new(dialpad.clone()));

@@ -89,7 +89,8 @@ impl Wiring<'_> {
         );
         let (last_used, last_used_queue) = LastUsed::new();
         let authenticator = Authenticator::new(
-            (backends.api_keys.clone(), backends.apps.clone()),
+            backends.api_keys.clone(),
+            backends.apps.clone(),
             self.clock.clone(),
             &freshness,
             AuthSettings {
@@ -160,8 +161,8 @@ impl Wiring<'_> {
     /// Who is let in: API keys, stream tickets and the internal secret, under the limits.
     pub fn access(&self, keys: &Keys, realtime: &Realtime, limits: RateLimits) -> Access {
         let internal = InternalSecret::new(&self.config.internal_api_secret.value);
-        let tickets = (realtime.tickets.clone(), keys.credentials.clone());
-        Access::new(keys.authenticator.clone(), tickets, limits, internal)
+        let (tickets, credentials) = (realtime.tickets.clone(), keys.credentials.clone());
+        Access::new(keys.authenticator.clone(), tickets, credentials, limits, internal)
     }
 
     /// DIALPAD_WEBHOOK_SECRET, for the legacy route.

@@ -118,6 +118,16 @@ fn subscription(value: &Value) -> Result<CallSubscription, DialpadError> {
     })
 }
 
+/// The body that creates or updates the app's webhook.
+fn webhook_body(hook_url: &str, secret: &SecretString) -> Value {
+    json!({ "hook_url": hook_url, "secret": secret.expose_secret() })
+}
+
+/// The body that creates or updates the call subscription of `webhook_id`.
+fn subscription_body(webhook_id: &str, call_states: &[String]) -> Value {
+    json!({ "endpoint_id": id_value(webhook_id), "call_states": call_states, "enabled": true })
+}
+
 /// An id as Dialpad takes it in a body: a number when it is one.
 fn id_value(id: &str) -> Value {
     id.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(id))
@@ -135,7 +145,7 @@ impl DialpadApi for HttpDialpad {
         hook_url: &str,
         secret: &SecretString,
     ) -> Result<DialpadWebhook, DialpadError> {
-        let body = json!({ "hook_url": hook_url, "secret": secret.expose_secret() });
+        let body = webhook_body(hook_url, secret);
         webhook(&self.call(Method::POST, "/api/v2/webhooks", token, Some(&body)).await?)
     }
 
@@ -146,7 +156,7 @@ impl DialpadApi for HttpDialpad {
         hook_url: &str,
         secret: &SecretString,
     ) -> Result<DialpadWebhook, DialpadError> {
-        let body = json!({ "hook_url": hook_url, "secret": secret.expose_secret() });
+        let body = webhook_body(hook_url, secret);
         webhook(&self.call(Method::PATCH, &format!("/api/v2/webhooks/{id}"), token, Some(&body)).await?)
     }
 
@@ -164,7 +174,7 @@ impl DialpadApi for HttpDialpad {
         webhook_id: &str,
         call_states: &[String],
     ) -> Result<CallSubscription, DialpadError> {
-        let body = json!({ "endpoint_id": id_value(webhook_id), "call_states": call_states, "enabled": true });
+        let body = subscription_body(webhook_id, call_states);
         subscription(&self.call(Method::POST, "/api/v2/subscriptions/call", token, Some(&body)).await?)
     }
 
@@ -175,7 +185,7 @@ impl DialpadApi for HttpDialpad {
         webhook_id: &str,
         call_states: &[String],
     ) -> Result<CallSubscription, DialpadError> {
-        let body = json!({ "endpoint_id": id_value(webhook_id), "call_states": call_states, "enabled": true });
+        let body = subscription_body(webhook_id, call_states);
         subscription(&self.call(Method::PATCH, &format!("/api/v2/subscriptions/call/{id}"), token, Some(&body)).await?)
     }
 

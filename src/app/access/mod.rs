@@ -85,7 +85,8 @@ pub struct Access {
 impl Access {
     pub fn new(
         authenticator: Authenticator,
-        (tickets, credentials): (Tickets, Credentials),
+        tickets: Tickets,
+        credentials: Credentials,
         limits: RateLimits,
         internal: InternalSecret,
     ) -> Self {

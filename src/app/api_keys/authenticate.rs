@@ -114,7 +114,8 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(
-        (keys, apps): (Arc<dyn ApiKeyRepository>, Arc<dyn AppRepository>),
+        keys: Arc<dyn ApiKeyRepository>,
+        apps: Arc<dyn AppRepository>,
         clock: Arc<dyn Clock>,
         freshness: &Freshness,
         settings: AuthSettings,

@@ -74,6 +74,21 @@ pub struct WebhookMetrics {
     pub ingest_seconds: Histogram,
 }
 
+/// What the webhook capability needs from the outside.
+pub struct WebhookPorts {
+    pub mappings: Arc<dyn UserMappingRepository>,
+    pub store: Arc<dyn EventStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The other capabilities it works with: the app directory, the writer that stores events,
+/// and the apps' webhook secrets.
+pub struct WebhookPeers {
+    pub apps: Apps,
+    pub writer: EventWriter,
+    pub secrets: WebhookSecrets,
+}
+
 /// The webhook capability.
 #[derive(Clone)]
 pub struct Webhooks {
@@ -92,13 +107,13 @@ pub struct Webhooks {
 
 impl Webhooks {
     pub fn new(
-        apps: Apps,
-        (mappings, store): (Arc<dyn UserMappingRepository>, Arc<dyn EventStore>),
-        (writer, secrets): (EventWriter, WebhookSecrets),
+        ports: WebhookPorts,
+        peers: WebhookPeers,
         legacy_secret: Option<Vec<u8>>,
-        clock: Arc<dyn Clock>,
         metrics: WebhookMetrics,
     ) -> Self {
+        let WebhookPorts { mappings, store, clock } = ports;
+        let WebhookPeers { apps, writer, secrets } = peers;
         let legacy_secret = legacy_secret.map(|s| Arc::new(SecretBox::new(Box::new(s))));
         Self { apps, mappings, store, writer, secrets, legacy_secret, clock, metrics, after_stored: None }
     }

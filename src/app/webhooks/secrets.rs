@@ -73,7 +73,8 @@ impl WebhookSecrets {
         repo: Arc<dyn WebhookSecretRepository>,
         apps: Arc<dyn AppRepository>,
         key: SealingKey,
-        (clock, freshness): (Arc<dyn Clock>, Freshness),
+        clock: Arc<dyn Clock>,
+        freshness: Freshness,
     ) -> Self {
         let cache = Arc::new(FreshCache::new(&freshness, CACHE_CAPACITY, |_| CACHE_TTL, |app, _| Some(*app)));
         Self { repo, apps, key, clock, freshness, cache }

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::{instances, provisioned};
+use super::{crm_with_agent, instances, provisioned};
 use crate::dialpad::call_event;
 use crate::dialpad_oauth::with_dialpad;
 use crate::fake_dialpad::{FakeDialpad, USER_ID};
@@ -86,9 +86,7 @@ async fn the_company_budget_keeps_dialpad_from_throttling_whatever_the_instances
 #[tokio::test]
 async fn who_and_what_are_checked_before_dialpad_hears_of_it() {
     let fake = FakeDialpad::start().await;
-    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(&fake)).await.unwrap();
-    let (app_id, key, _) = provisioned(&app, "crm").await;
-    app.map_user(&app_id, USER_ID, "agent-7").await;
+    let (app, app_id, key) = crm_with_agent(&fake).await;
     app.map_user(&app_id, 111, "shared").await;
     app.map_user(&app_id, 222, "shared").await;
     let (app, key) = (&app, &key);
@@ -148,9 +146,7 @@ async fn an_app_that_is_not_connected_is_told_so() {
 #[tokio::test]
 async fn dialpad_429_and_5xx_come_back_as_such_and_a_call_is_never_sent_twice() {
     let fake = FakeDialpad::start().await;
-    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(&fake)).await.unwrap();
-    let (app_id, key, _) = provisioned(&app, "crm").await;
-    app.map_user(&app_id, USER_ID, "agent-7").await;
+    let (app, _, key) = crm_with_agent(&fake).await;
     let body = json!({ "app_user_id": "agent-7", "phone_number": NUMBER });
 
     fake.set(|b| b.api_failure = Some((429, Some(7))));
@@ -176,9 +172,7 @@ async fn dialpad_429_and_5xx_come_back_as_such_and_a_call_is_never_sent_twice() 
 #[tokio::test]
 async fn a_token_dialpad_no_longer_accepts_asks_for_a_new_connect() {
     let fake = FakeDialpad::start().await;
-    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(&fake)).await.unwrap();
-    let (app_id, key, _) = provisioned(&app, "crm").await;
-    app.map_user(&app_id, USER_ID, "agent-7").await;
+    let (app, app_id, key) = crm_with_agent(&fake).await;
     fake.revoke_all();
 
     let body = json!({ "app_user_id": "agent-7", "phone_number": NUMBER });
@@ -193,9 +187,7 @@ async fn a_token_dialpad_no_longer_accepts_asks_for_a_new_connect() {
 #[tokio::test]
 async fn the_custom_data_of_a_call_started_here_comes_back_on_the_stream() {
     let fake = FakeDialpad::start().await;
-    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(&fake)).await.unwrap();
-    let (app_id, key, _) = provisioned(&app, "crm").await;
-    app.map_user(&app_id, USER_ID, "agent-7").await;
+    let (app, _, key) = crm_with_agent(&fake).await;
     let mut stream = app.ws(&format!("api_key={key}")).await;
     assert_eq!(stream.next_json().await["type"], "hello");
 

@@ -32,6 +32,15 @@ pub async fn provisioned(app: &TestApp, name: &str) -> (String, String, Value) {
     (app_id, key, status)
 }
 
+/// A memory instance that is a client of `fake`, with an app "crm" connected and
+/// provisioned whose user "agent-7" is Dialpad's USER_ID: (instance, app id, key).
+pub async fn crm_with_agent(fake: &FakeDialpad) -> (TestApp, String, String) {
+    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(fake)).await.unwrap();
+    let (app_id, key, _) = provisioned(&app, "crm").await;
+    app.map_user(&app_id, crate::fake_dialpad::USER_ID, "agent-7").await;
+    (app, app_id, key)
+}
+
 /// The connection once the provisioning started by the connect has finished (either way).
 pub async fn settled(app: &TestApp, app_id: &str) -> Value {
     until(Duration::from_secs(10), "provisioning finishes", async || {

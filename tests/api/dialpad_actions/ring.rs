@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use super::{instances, provisioned};
+use super::{crm_with_agent, instances, provisioned};
 use crate::dialpad::call_event;
 use crate::dialpad_oauth::refresh::until;
 use crate::dialpad_oauth::with_dialpad;
@@ -72,9 +72,7 @@ async fn a_ringing_call_pops_the_apps_page_once_whichever_instances_get_the_retr
 #[tokio::test]
 async fn a_failed_pop_is_counted_and_never_retried() {
     let fake = FakeDialpad::start().await;
-    let app = TestApp::spawn_tuned(Backend::Memory, with_dialpad(&fake)).await.unwrap();
-    let (app_id, _key, _) = provisioned(&app, "crm").await;
-    app.map_user(&app_id, USER_ID, "agent-7").await;
+    let (app, app_id, _key) = crm_with_agent(&fake).await;
     app.set_template(&app_id, TEMPLATE).await;
     fake.set(|b| b.api_failure = Some((503, None)));
 
