@@ -109,6 +109,44 @@ pub struct VoicemailCursor {
 /// The most events one call's detail returns.
 pub const MAX_CALL_EVENTS: u32 = 1000;
 
+/// One call with its events in sequence order, read in one go (one round trip).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallDetail {
+    pub call: CallRecord,
+    pub events: Vec<CallEvent>,
+}
+
+/// An event of a call's detail. Its payload stays JSON text: the read route writes it out
+/// without building a `Value` (see [`PayloadJson`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEvent {
+    pub seq: EventSeq,
+    pub kind: EventKind,
+    pub call_id: Option<CallId>,
+    pub state: Option<CallState>,
+    pub event_timestamp_ms: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    pub payload: PayloadJson,
+}
+
+/// A stored payload as JSON text, in whatever key order and spacing the store keeps it
+/// (PostgreSQL's jsonb orders keys by length). It stands for the same value as the payload
+/// Dialpad sent; readers write it in serde_json's form (keys sorted), so the bytes do not
+/// depend on the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadJson(pub Box<str>);
+
+impl PayloadJson {
+    /// The text of `value`, as serde_json writes it.
+    pub fn of(value: &Value) -> Self {
+        Self(serde_json::to_string(value).expect("a JSON value serializes").into_boxed_str())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Appends `batch` atomically, in order; each entry names the app it is for (one batch
@@ -141,11 +179,9 @@ pub trait EventStore: Send + Sync {
         after: Option<CallCursor>,
     ) -> Result<Page<CallRecord>, StoreError>;
 
-    /// One of the app's calls, or `Ok(None)` (also when the call belongs to another app).
-    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError>;
-
-    /// The app's events of one call in sequence order, at most [`MAX_CALL_EVENTS`].
-    async fn call_events(&self, app_id: AppId, call_id: CallId) -> Result<Vec<StoredEvent>, StoreError>;
+    /// One of the app's calls with its events in sequence order (at most
+    /// [`MAX_CALL_EVENTS`]), or `Ok(None)` (also when the call belongs to another app).
+    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError>;
 
     /// The app's voicemails matching `filter`, newest first.
     async fn voicemails(

@@ -14,8 +14,8 @@ use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::{self, Voicemail, VoicemailNotice};
 use crate::ports::{
-    Appended, CallCursor, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, StoreError, StoredEvent,
-    UnroutedEvent, VoicemailCursor, VoicemailFilter,
+    Appended, CallCursor, CallDetail, CallEvent, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, PayloadJson,
+    StoreError, StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
 };
 
 #[derive(Default)]
@@ -149,14 +149,26 @@ impl EventStore for MemoryEventStore {
         Ok(Page::from_probe(rows, limit))
     }
 
-    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError> {
-        Ok(self.lock().apps.get(&app_id).and_then(|log| log.calls.get(&call_id).cloned()))
-    }
-
-    async fn call_events(&self, app_id: AppId, call_id: CallId) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError> {
         let state = self.lock();
-        let Some(log) = state.apps.get(&app_id) else { return Ok(Vec::new()) };
-        Ok(log.events.iter().filter(|e| e.call_id == Some(call_id)).take(MAX_CALL_EVENTS as usize).cloned().collect())
+        let Some(log) = state.apps.get(&app_id) else { return Ok(None) };
+        let Some(call) = log.calls.get(&call_id) else { return Ok(None) };
+        let events = log
+            .events
+            .iter()
+            .filter(|e| e.call_id == Some(call_id))
+            .take(MAX_CALL_EVENTS as usize)
+            .map(|e| CallEvent {
+                seq: e.seq,
+                kind: e.kind,
+                call_id: e.call_id,
+                state: e.state.clone(),
+                event_timestamp_ms: e.event_timestamp_ms,
+                received_at: e.received_at,
+                payload: PayloadJson::of(&e.payload),
+            })
+            .collect();
+        Ok(Some(CallDetail { call: call.clone(), events }))
     }
 
     async fn voicemails(

@@ -8,6 +8,7 @@ mod error;
 mod event_store;
 mod ids;
 mod pool;
+mod time;
 mod user_mapping_repository;
 mod webhook_secret_repository;
 

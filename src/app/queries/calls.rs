@@ -8,7 +8,7 @@ use crate::domain::call::{CallId, CallRecord};
 use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::user_mapping::AppUserId;
 use crate::domain::webhook::{CallState, Direction};
-use crate::ports::{CallCursor, CallFilter, StoreError, StoredEvent};
+use crate::ports::{CallCursor, CallDetail, CallFilter, StoreError};
 
 /// Filters of a call listing, already parsed.
 #[derive(Debug, Clone, Default)]
@@ -19,13 +19,6 @@ pub struct CallQuery {
     pub user: Option<AppUserId>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-}
-
-/// A call with its events in sequence order.
-#[derive(Debug, Clone)]
-pub struct CallDetail {
-    pub call: CallRecord,
-    pub events: Vec<StoredEvent>,
 }
 
 impl Queries {
@@ -47,8 +40,6 @@ impl Queries {
     }
 
     pub async fn call(&self, app_id: AppId, call_id: CallId) -> Result<CallDetail, QueryError> {
-        let call = self.store.call(app_id, call_id).await?.ok_or(QueryError::NotFound)?;
-        let events = self.store.call_events(app_id, call_id).await?;
-        Ok(CallDetail { call, events })
+        self.store.call(app_id, call_id).await?.ok_or(QueryError::NotFound)
     }
 }

@@ -6,7 +6,7 @@ mod voicemails;
 
 use std::sync::Arc;
 
-pub use calls::{CallDetail, CallQuery};
+pub use calls::CallQuery;
 pub use voicemails::VoicemailQuery;
 
 use crate::app::user_mappings::UserMappings;

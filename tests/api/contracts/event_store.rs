@@ -100,17 +100,25 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
 
     // The call folded its events: a late ringing does not reopen it.
     store.append_for(app, &[call(1, "ringing", 95, json!({}))]).await.unwrap();
-    let record = store.call(app, CallId::new(1)).await.unwrap().unwrap();
+    let detail = store.call(app, CallId::new(1)).await.unwrap().unwrap();
+    let record = &detail.call;
     assert_eq!(
-        (record.state, record.ended, record.event_count, record.last_seq.get()),
+        (record.state.clone(), record.ended, record.event_count, record.last_seq.get()),
         (CallState::Hangup, true, 4, 4)
     );
     assert_eq!(record.ended_at, Some(at(90)));
-    assert_eq!(store.call(other, CallId::new(1)).await.unwrap().unwrap().state, CallState::Ringing);
+    assert_eq!(store.call(other, CallId::new(1)).await.unwrap().unwrap().call.state, CallState::Ringing);
     assert!(store.call(app, CallId::new(999)).await.unwrap().is_none());
-    let events = store.call_events(app, CallId::new(1)).await.unwrap();
+    let events = &detail.events;
     assert_eq!(events.iter().map(|e| e.seq.get()).collect::<Vec<_>>(), [1, 2, 3, 4]);
-    assert_eq!(events[0].payload["state"], "ringing");
+    assert!(events.iter().all(|e| e.call_id == Some(CallId::new(1))));
+    assert_eq!(
+        events.iter().map(|e| e.state.clone()).collect::<Vec<_>>(),
+        [CallState::Ringing, CallState::Connected, CallState::Hangup, CallState::Ringing].map(Some)
+    );
+    // The payload reads back as the value sent, whatever the store's key order.
+    let first: serde_json::Value = serde_json::from_str(events[0].payload.as_str()).unwrap();
+    assert_eq!(first, ringing.event.raw);
 
     // Replay after a sequence number.
     let replay = store.events_after(app, EventSeq::new(2), 10).await.unwrap();
@@ -196,7 +204,7 @@ async fn contract(apps: Arc<dyn AppRepository>, store: Arc<dyn EventStore>) {
         .unwrap();
     let app_last = store.last_seq(app).await.unwrap().get();
     assert_eq!(seqs(&mixed), [Some(app_last - 1), Some(2), Some(app_last)]);
-    assert_eq!(store.call(other, CallId::new(50)).await.unwrap().unwrap().last_seq.get(), 2);
+    assert_eq!(store.call(other, CallId::new(50)).await.unwrap().unwrap().call.last_seq.get(), 2);
 
     // Unrouted events: kept once.
     let stray = incoming(json!({"id": 5, "text": "hi", "target": {"id": 99}}));

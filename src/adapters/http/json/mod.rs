@@ -4,6 +4,7 @@
 //! buffer (chrono's `Serialize` goes through `collect_str`, a character at a time). The
 //! bytes are the same as serde and chrono write: tests compare them.
 
+mod canonical;
 mod out;
 
 pub use out::{Fields, JsonOut, WriteJson};

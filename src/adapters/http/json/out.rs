@@ -1,7 +1,7 @@
 //! A JSON writer for the read routes' bodies: keys are literals written as they are, numbers
 //! through itoa, timestamps through [`super::timestamp`]'s formatting, and strings copied in
 //! one go unless they need an escape (then serde_json escapes them, so the bytes are always
-//! serde_json's). What has no writer of its own (an event's payload) goes through serde.
+//! serde_json's). An event's payload is written from its stored text (canonical.rs).
 //! Each response type's `write_json` must produce exactly what its `Serialize` does; the
 //! tests compare them.
 
@@ -57,6 +57,15 @@ impl JsonOut {
         } else {
             self.serde(s);
         }
+    }
+
+    pub(super) fn push(&mut self, byte: u8) {
+        self.buf.push(byte);
+    }
+
+    /// Bytes that are JSON already.
+    pub(super) fn raw(&mut self, json: &[u8]) {
+        self.buf.extend_from_slice(json);
     }
 
     pub fn int(&mut self, n: i64) {

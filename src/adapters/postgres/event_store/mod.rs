@@ -17,7 +17,7 @@ use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::voicemail::Voicemail;
 use crate::ports::{
-    Appended, CallCursor, CallFilter, EventStore, IncomingEvent, StoreError, StoredEvent, UnroutedEvent,
+    Appended, CallCursor, CallDetail, CallFilter, EventStore, IncomingEvent, StoreError, StoredEvent, UnroutedEvent,
     VoicemailCursor, VoicemailFilter,
 };
 
@@ -63,12 +63,8 @@ impl EventStore for PgEventStore {
         queries::calls(&self.pool, app_id, filter, limit, after).await
     }
 
-    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError> {
+    async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError> {
         queries::call(&self.pool, app_id, call_id).await
-    }
-
-    async fn call_events(&self, app_id: AppId, call_id: CallId) -> Result<Vec<StoredEvent>, StoreError> {
-        queries::call_events(&self.pool, app_id, call_id).await
     }
 
     async fn voicemails(

@@ -1,16 +1,21 @@
 //! Reading the event log, calls, voicemails and unrouted events.
 
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row, ValueRef};
 use uuid::Uuid;
 
-use super::rows::{CALL_COLUMNS, CallReadRow, EVENT_COLUMNS, EventRow, UnroutedRow, VOICEMAIL_COLUMNS, VoicemailRow};
+use super::rows::{
+    CALL_COLUMNS, CALL_EVENT_COLUMNS, CallEventRow, CallReadRow, EVENT_COLUMNS, EventRow, UnroutedRow,
+    VOICEMAIL_COLUMNS, VoicemailRow,
+};
 use crate::adapters::postgres::error::store_error;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::voicemail::Voicemail;
 use crate::ports::{
-    CallCursor, CallFilter, MAX_CALL_EVENTS, StoreError, StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
+    CallCursor, CallDetail, CallEvent, CallFilter, MAX_CALL_EVENTS, StoreError, StoredEvent, UnroutedEvent,
+    VoicemailCursor, VoicemailFilter,
 };
 
 pub(super) async fn events_after(
@@ -72,21 +77,15 @@ pub(super) async fn calls(
     Ok(Page::from_probe(rows.into_iter().map(CallRecord::from).collect(), limit))
 }
 
-pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Option<CallRecord>, StoreError> {
-    let row: Option<CallReadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1 AND call_id = $2"
-    )))
-    .bind(app_id.as_uuid())
-    .bind(call_id)
-    .fetch_optional(pool)
-    .await
-    .map_err(store_error)?;
-    Ok(row.map(CallRecord::from))
-}
-
-pub(super) async fn call_events(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE app_id = $1 AND call_id = $2 ORDER BY seq LIMIT $3"
+/// The call and its events in one round trip: the call's columns, then an event's, one row
+/// per event (the call's columns repeated, read once), or one row with null event columns
+/// when the call has none.
+pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError> {
+    let rows: Vec<PgRow> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT c.*, e.* FROM (SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1 AND call_id = $2) c
+         LEFT JOIN LATERAL (SELECT {CALL_EVENT_COLUMNS} FROM events WHERE app_id = $1 AND call_id = $2
+                            ORDER BY seq LIMIT $3) e ON true
+         ORDER BY e.seq"
     )))
     .bind(app_id.as_uuid())
     .bind(call_id)
@@ -94,7 +93,15 @@ pub(super) async fn call_events(pool: &PgPool, app_id: AppId, call_id: CallId) -
     .fetch_all(pool)
     .await
     .map_err(store_error)?;
-    Ok(rows.into_iter().map(StoredEvent::from).collect())
+    let Some(first) = rows.first() else { return Ok(None) };
+    let call = CallRecord::from(CallReadRow::read_at(first, 0).map_err(store_error)?);
+    let events = rows
+        .iter()
+        .filter(|row| row.try_get_raw(CallReadRow::WIDTH).is_ok_and(|seq| !seq.is_null()))
+        .map(|row| CallEventRow::read_at(row, CallReadRow::WIDTH).map(CallEvent::from))
+        .collect::<Result<_, _>>()
+        .map_err(store_error)?;
+    Ok(Some(CallDetail { call, events }))
 }
 
 pub(super) async fn voicemails(

@@ -1,16 +1,16 @@
 //! Rows of `events`, `calls`, `voicemails` and `unrouted_events`, and their domain forms.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::exact::restored;
+use crate::adapters::postgres::time::PgTime;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
-use crate::ports::{StoredEvent, UnroutedEvent};
+use crate::ports::{CallEvent, PayloadJson, StoredEvent, UnroutedEvent};
 
 /// A column's SQL: its name, or the expression given for it named as the field (so the
 /// row also reads back from `to_jsonb` of a select of these columns).
@@ -42,15 +42,27 @@ macro_rules! positional_row {
         pub(super) const $columns: &str =
             concat!(column!($first $($first_sql)?) $(, ", ", column!($field $($sql)?))*);
 
-        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
-            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        #[allow(dead_code)]
+        impl $name {
+            /// How many columns the row has.
+            pub(super) const WIDTH: usize = [stringify!($first) $(, stringify!($field))*].len();
+
+            /// Reads the row from columns `first..first + WIDTH` (a join returns several
+            /// rows side by side).
+            pub(super) fn read_at(row: &sqlx::postgres::PgRow, first: usize) -> Result<Self, sqlx::Error> {
                 use sqlx::Row;
-                let mut column = 0usize;
+                let mut column = first;
                 let mut next = || {
                     column += 1;
                     column - 1
                 };
                 Ok(Self { $first: row.try_get_unchecked(next())?, $($field: row.try_get_unchecked(next())?,)* })
+            }
+        }
+
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                Self::read_at(row, 0)
             }
         }
     };
@@ -67,7 +79,7 @@ positional_row! {
         target_id: Option<i64>,
         payload: Value,
         payload_exact: Option<Vec<u8>>,
-        received_at: DateTime<Utc>,
+        received_at: PgTime,
     }
 }
 
@@ -82,7 +94,44 @@ impl From<EventRow> for StoredEvent {
             event_timestamp_ms: r.event_timestamp,
             target_id: r.target_id.and_then(|id| DialpadUserId::new(id).ok()),
             payload: restored(r.payload, r.payload_exact),
-            received_at: r.received_at,
+            received_at: r.received_at.0,
+        }
+    }
+}
+
+positional_row! {
+    /// An event of a call's detail, its payload as jsonb's text (parsed only when written).
+    CallEventRow, CALL_EVENT_COLUMNS {
+        seq: EventSeq,
+        kind: String,
+        call_id: Option<CallId>,
+        state: Option<String>,
+        event_timestamp: Option<i64>,
+        payload: String => "payload::text",
+        payload_exact: Option<Vec<u8>>,
+        received_at: PgTime,
+    }
+}
+
+impl From<CallEventRow> for CallEvent {
+    fn from(r: CallEventRow) -> Self {
+        // The exact JSON (kept for payloads with a NUL, which jsonb cannot hold) is serde_json's text.
+        let text = match r.payload_exact.map(String::from_utf8) {
+            Some(Ok(exact)) => exact,
+            Some(Err(err)) => {
+                tracing::error!(error = %err, "a stored exact payload is not UTF-8; returning its jsonb copy");
+                r.payload
+            }
+            None => r.payload,
+        };
+        CallEvent {
+            seq: r.seq,
+            kind: EventKind::parse(&r.kind),
+            call_id: r.call_id,
+            state: r.state.as_deref().map(CallState::parse),
+            event_timestamp_ms: r.event_timestamp,
+            received_at: r.received_at.0,
+            payload: PayloadJson(text.into_boxed_str()),
         }
     }
 }
@@ -94,7 +143,7 @@ pub(super) struct UnroutedRow {
     target_id: Option<i64>,
     payload: Value,
     payload_exact: Option<Vec<u8>>,
-    received_at: DateTime<Utc>,
+    received_at: PgTime,
 }
 
 impl From<UnroutedRow> for UnroutedEvent {
@@ -104,7 +153,7 @@ impl From<UnroutedRow> for UnroutedEvent {
             kind: EventKind::parse(&r.kind),
             target_id: r.target_id,
             payload: restored(r.payload, r.payload_exact),
-            received_at: r.received_at,
+            received_at: r.received_at.0,
         }
     }
 }
@@ -151,10 +200,10 @@ positional_row! {
         master_call_id: Option<CallId>,
         entry_point_call_id: Option<CallId>,
         operator_call_id: Option<CallId>,
-        started_at: DateTime<Utc>,
-        rang_at: Option<DateTime<Utc>>,
-        connected_at: Option<DateTime<Utc>>,
-        ended_at: Option<DateTime<Utc>>,
+        started_at: PgTime,
+        rang_at: Option<PgTime>,
+        connected_at: Option<PgTime>,
+        ended_at: Option<PgTime>,
         duration_ms: Option<i64>,
         was_recorded: Option<bool>,
         last_event_at: i64,
@@ -178,10 +227,10 @@ impl From<CallReadRow> for CallRecord {
             master_call_id: r.master_call_id,
             entry_point_call_id: r.entry_point_call_id,
             operator_call_id: r.operator_call_id,
-            started_at: r.started_at,
-            rang_at: r.rang_at,
-            connected_at: r.connected_at,
-            ended_at: r.ended_at,
+            started_at: r.started_at.0,
+            rang_at: r.rang_at.map(|t| t.0),
+            connected_at: r.connected_at.map(|t| t.0),
+            ended_at: r.ended_at.map(|t| t.0),
             duration_ms: r.duration_ms,
             was_recorded: r.was_recorded,
             last_event_at_ms: r.last_event_at,
@@ -200,13 +249,13 @@ positional_row! {
         link: Option<String>,
         caller: Option<String>,
         callee: Option<String>,
-        started_at: Option<DateTime<Utc>>,
+        started_at: Option<PgTime>,
         duration_ms: Option<i64>,
         transcription: Option<String>,
         target_id: Option<i64>,
         uploaded: bool,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: PgTime,
+        updated_at: PgTime,
         last_seq: EventSeq,
     }
 }
@@ -220,13 +269,13 @@ impl From<VoicemailRow> for Voicemail {
             link: r.link,
             caller: r.caller,
             callee: r.callee,
-            started_at: r.started_at,
+            started_at: r.started_at.map(|t| t.0),
             duration_ms: r.duration_ms,
             transcription: r.transcription,
             target_id: r.target_id,
             uploaded: r.uploaded,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            created_at: r.created_at.0,
+            updated_at: r.updated_at.0,
             last_seq: r.last_seq,
         }
     }

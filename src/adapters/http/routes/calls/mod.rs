@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::adapters::http::json;
 use crate::domain::call::{CallId, CallRecord};
 use crate::domain::webhook::Party;
-use crate::ports::StoredEvent;
+use crate::ports::{CallEvent, PayloadJson};
 
 /// A party of a call.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -107,11 +107,31 @@ pub struct EventResponse {
     #[serde(serialize_with = "json::timestamp")]
     pub received_at: DateTime<Utc>,
     /// The event as Dialpad sent it.
-    pub data: Value,
+    #[salvo(schema(value_type = Value))]
+    pub data: EventData,
 }
 
-impl From<StoredEvent> for EventResponse {
-    fn from(e: StoredEvent) -> Self {
+/// An event's payload in a body: its stored text, written as serde_json writes the value
+/// (`JsonOut::canonical`). `Serialize` goes through a `Value`, the reference the route's
+/// writer is tested against.
+#[derive(Debug)]
+pub struct EventData(pub PayloadJson);
+
+impl Serialize for EventData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value: Value = serde_json::from_str(self.0.as_str()).map_err(serde::ser::Error::custom)?;
+        value.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(|value| Self(PayloadJson::of(&value)))
+    }
+}
+
+impl From<CallEvent> for EventResponse {
+    fn from(e: CallEvent) -> Self {
         Self {
             seq: e.seq.get(),
             kind: e.kind.as_str().to_owned(),
@@ -119,7 +139,7 @@ impl From<StoredEvent> for EventResponse {
             state: e.state.map(|s| s.as_str().to_owned()),
             event_timestamp: e.event_timestamp_ms,
             received_at: e.received_at,
-            data: e.payload,
+            data: EventData(e.payload),
         }
     }
 }
