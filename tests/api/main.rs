@@ -23,6 +23,7 @@ mod health;
 mod https;
 mod internal_auth;
 mod openapi;
+mod postgres_pool;
 mod rate_limits;
 mod read_bodies;
 mod rolling_restart;

@@ -120,6 +120,10 @@ where
     pub async fn commit(mut self) -> Result<(), Error> {
         DB::TransactionManager::commit(&mut self.connection).await?;
         self.open = false;
+        // cti-server patch: committed, so a pooled connection is in a known state.
+        if let MaybePoolConnection::PoolConnection(conn) = &mut self.connection {
+            conn.settled();
+        }
 
         Ok(())
     }
@@ -128,6 +132,10 @@ where
     pub async fn rollback(mut self) -> Result<(), Error> {
         DB::TransactionManager::rollback(&mut self.connection).await?;
         self.open = false;
+        // cti-server patch: rolled back, so a pooled connection is in a known state.
+        if let MaybePoolConnection::PoolConnection(conn) = &mut self.connection {
+            conn.settled();
+        }
 
         Ok(())
     }

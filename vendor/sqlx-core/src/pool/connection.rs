@@ -21,6 +21,8 @@ const CLOSE_ON_DROP_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PoolConnection<DB: Database> {
     live: Option<Live<DB>>,
     close_on_drop: bool,
+    /// cti-server patch: the last operation ran to completion (see `settled`).
+    settled: bool,
     pub(crate) pool: Arc<PoolInner<DB>>,
 }
 
@@ -96,6 +98,14 @@ impl<DB: Database> PoolConnection<DB> {
     #[inline(always)]
     pub fn close_on_drop(&mut self) {
         self.close_on_drop = true;
+    }
+
+    /// cti-server patch: the operation on this connection ran to completion (every result
+    /// read, the server ready for the next query), so the connection is in a known state and
+    /// goes back to the pool at once on drop, without the on-release ping (a round trip
+    /// and a spawned task per query). Set only by the `&Pool` executor.
+    pub(crate) fn settled(&mut self) {
+        self.settled = true;
     }
 
     /// Detach this connection from the pool, allowing it to open a replacement.
@@ -203,6 +213,21 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // cti-server patch: a settled connection with nothing left to write (a dropped
+        // transaction's ROLLBACK would be) is released here, as `return_to_pool` would
+        // release it after a successful ping.
+        if self.settled
+            && self.pool.options.after_release.is_none()
+            && !self.pool.is_closed()
+            && self.live.as_ref().is_some_and(|live| {
+                !live.raw.should_flush() && !is_beyond_max_lifetime(live, &self.pool.options)
+            })
+        {
+            let live = self.take_live();
+            live.float(self.pool.clone()).release();
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());
@@ -261,6 +286,7 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         PoolConnection {
             live: Some(inner),
             close_on_drop: false,
+            settled: false,
             pool,
         }
     }

@@ -32,6 +32,9 @@ where
                 r#yield!(v);
             }
 
+            // cti-server patch: every result read without error (see `settled`).
+            drop(s);
+            conn.settled();
             Ok(())
         })
     }
@@ -45,7 +48,13 @@ where
     {
         let pool = self.clone();
 
-        Box::pin(async move { pool.acquire().await?.fetch_optional(query).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let row = conn.fetch_optional(query).await?;
+            // cti-server patch: the query ran to completion without error (see `settled`).
+            conn.settled();
+            Ok(row)
+        })
     }
 
     fn prepare_with<'e>(
