@@ -63,7 +63,7 @@ impl JsonOut {
             }
             Node::Object(entries) => {
                 // As a BTreeMap holds them: sorted by key, the last of equal keys kept.
-                entries.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+                entries.sort_by(|a, b| prefix(&a.0.0).cmp(&prefix(&b.0.0)).then_with(|| a.0.0.cmp(&b.0.0)));
                 self.push(b'{');
                 let mut first = true;
                 for i in 0..entries.len() {
@@ -106,6 +106,16 @@ impl JsonOut {
         } else {
             self.serde(n);
         }
+    }
+}
+
+/// A key's first 8 bytes as a number, zero-padded: ordering by it, then by the whole key,
+/// is the keys' byte order, and most comparisons end at the number.
+fn prefix(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    match bytes.first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        None => bytes.iter().enumerate().fold(0, |n, (i, b)| n | u64::from(*b) << (56 - 8 * i)),
     }
 }
 
@@ -258,8 +268,68 @@ mod tests {
 
     #[test]
     fn text_that_is_not_json_writes_nothing() {
-        for text in ["", "{", "{\"a\":1} x", "[1,]", "nul"] {
+        let deep = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        for text in [
+            "",
+            " ",
+            "{",
+            "{\"a\":1} x",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "{\"a\":}",
+            "nul",
+            "tru",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "1e+",
+            ".5",
+            "+1",
+            "\"a",
+            "\"\t\"",
+            "\"\\x\"",
+            "\"\\u12\"",
+            &deep,
+        ] {
             assert_eq!(canonical(text), None, "{text:?}");
+            assert!(serde_json::from_str::<Value>(text).is_err(), "serde_json refuses {text:?} too");
+        }
+    }
+
+    #[test]
+    fn numbers_strings_and_spacing_come_out_as_serde_json_writes_them() {
+        let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        for text in [
+            "-0",
+            "0",
+            "-7",
+            "123456789012345678",
+            "1234567890123456789",
+            "12345678901234567890",
+            "-9223372036854775808",
+            "123456789012345678901234",
+            "1.0",
+            "1.50",
+            "-0.0",
+            "1e5",
+            "1E+2",
+            "2.5e-3",
+            "1.5e300",
+            "0.1",
+            "\"\\u00e9\\n\\/\\\"\"",
+            "\"é ☎\"",
+            " \t\r\n[ 1 , { } , [ ] , \"x\" ] ",
+            "{\"b\\u0061\": 1, \"ba\": 2}",
+            "true",
+            "false",
+            "null",
+            &deep,
+        ] {
+            let expected = serde_json::from_str::<Value>(text).unwrap().to_string();
+            assert_eq!(canonical(text).unwrap(), expected, "{text:?}");
         }
     }
 
@@ -270,6 +340,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn keys_ordered_by_prefix_then_whole_are_in_byte_order(a in ".{0,12}", b in ".{0,12}", shared in "[a-z\u{0}]{0,9}") {
+            let (a, b) = (format!("{shared}{a}"), format!("{shared}{b}"));
+            prop_assert_eq!(prefix(&a).cmp(&prefix(&b)).then_with(|| a.cmp(&b)), a.cmp(&b));
+        }
+
         #[test]
         fn any_value_in_any_stored_form_is_written_as_serde_json_writes_it(value in any_json()) {
             let expected = value.to_string();
