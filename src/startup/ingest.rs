@@ -11,7 +11,9 @@ use secrecy::ExposeSecret;
 use super::wiring::{Keys, Wiring};
 use crate::adapters::dialpad::{DialpadSettings, HttpDialpad};
 use crate::app::apps::Apps;
-use crate::app::dialpad::{ConnectSettings, DialpadConnections, DialpadPeers, DialpadPorts, run_refresher};
+use crate::app::dialpad::{
+    ConnectSettings, DialpadConnections, DialpadPeers, DialpadPorts, DialpadSecrets, run_refresher,
+};
 use crate::app::rate_limits::RateLimits;
 use crate::app::realtime::Publisher;
 use crate::app::user_mappings::UserMappings;
@@ -111,7 +113,7 @@ impl Wiring<'_> {
                 clock,
             },
             peers,
-            (key, config.session_secret.clone()),
+            DialpadSecrets { sealing_key: key, session_secret: config.session_secret.clone() },
             ConnectSettings {
                 public_url: config.dialpad.public_url.clone().unwrap_or_else(|| public_origin.clone()),
                 public_origin,

@@ -128,6 +128,13 @@ pub struct DialpadPorts {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Its secrets: the key that seals Dialpad tokens at rest, and the one that signs the
+/// connect flow's session cookie.
+pub struct DialpadSecrets {
+    pub sealing_key: SealingKey,
+    pub session_secret: SecretString,
+}
+
 /// The other capabilities it works with.
 pub struct DialpadPeers {
     pub apps: Apps,
@@ -141,12 +148,13 @@ impl DialpadConnections {
     pub fn new(
         ports: DialpadPorts,
         peers: DialpadPeers,
-        (key, session_secret): (SealingKey, SecretString),
+        secrets: DialpadSecrets,
         settings: ConnectSettings,
         metrics: DialpadMetrics,
     ) -> Self {
         let DialpadPorts { oauth, api, repo, sessions, clock } = ports;
-        let DialpadPeers { apps, writer, secrets, mappings, limits } = peers;
+        let DialpadPeers { apps, writer, secrets: webhook_secrets, mappings, limits } = peers;
+        let DialpadSecrets { sealing_key, session_secret } = secrets;
         Self {
             inner: Arc::new(Inner {
                 oauth,
@@ -155,10 +163,10 @@ impl DialpadConnections {
                 sessions,
                 apps,
                 writer,
-                secrets,
+                secrets: webhook_secrets,
                 mappings,
                 limits,
-                key,
+                key: sealing_key,
                 cookie: SessionCookie::new(session_secret),
                 clock,
                 settings,
