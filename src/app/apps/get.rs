@@ -18,6 +18,13 @@ pub enum AppLookupError {
     Store(#[from] StoreError),
 }
 
+impl AppLookupError {
+    /// An id that names no app, or an inactive one: the caller's mistake, not the store's.
+    pub fn is_callers_mistake(&self) -> bool {
+        matches!(self, Self::NotFound | Self::Inactive)
+    }
+}
+
 impl Apps {
     /// The app with this id, active or not. Only `NotFound` and `Store` are produced.
     #[instrument(skip_all, fields(app_id = %id))]

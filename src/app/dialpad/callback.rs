@@ -65,6 +65,25 @@ pub enum CallbackError {
     Store(#[from] StoreError),
 }
 
+impl CallbackError {
+    /// A failed step the caller caused (no or a forged session, a wrong state, missing
+    /// parameters, an unknown or inactive app): it counts against the client's connect-flow
+    /// allowance. A user who declines on Dialpad's page (`Denied`) made no mistake, and
+    /// Dialpad's or the store's trouble is nobody's.
+    pub fn is_callers_mistake(&self) -> bool {
+        match self {
+            Self::UnknownSession | Self::MissingParameters | Self::StateMismatch => true,
+            Self::App(err) => err.is_callers_mistake(),
+            Self::NotConfigured
+            | Self::Denied { .. }
+            | Self::ExchangeRefused(_)
+            | Self::NoRefreshToken
+            | Self::DialpadUnavailable(_)
+            | Self::Store(_) => false,
+        }
+    }
+}
+
 impl From<DialpadError> for CallbackError {
     fn from(err: DialpadError) -> Self {
         match err {

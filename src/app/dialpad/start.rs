@@ -45,6 +45,18 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
+impl StartError {
+    /// A failed step the caller caused (an unknown or inactive app, a missing or bad
+    /// ticket): it counts against the client's connect-flow allowance, as guessing would.
+    pub fn is_callers_mistake(&self) -> bool {
+        match self {
+            Self::App(err) => err.is_callers_mistake(),
+            Self::TicketRequired | Self::InvalidTicket => true,
+            Self::NotConfigured | Self::Store(_) => false,
+        }
+    }
+}
+
 /// The store key of an OAuth session (its id's hash only).
 pub(super) fn session_key(id: &SessionId) -> String {
     format!("oauth-session:{}", id.storage_key())

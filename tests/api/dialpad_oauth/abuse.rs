@@ -1,5 +1,6 @@
 //! Failed attempts on /auth/dialpad/* count per client address (the old server's limit: 10
-//! per 15 minutes, failures only); over it, 429 with Retry-After there, and only there.
+//! per 15 minutes, failures the caller caused only); over it, 429 with Retry-After there, and
+//! only there.
 
 use reqwest::Method;
 
@@ -23,6 +24,15 @@ async fn too_many_failed_connects_are_refused_but_completed_ones_never_count(bac
     for _ in 0..5 {
         json_of(Browser::connect(&app, &app, &app_id).await, 200).await;
     }
+    // A user who declines on Dialpad's page made no mistake: declines never count.
+    fake.set(|b| b.deny = true);
+    for _ in 0..4 {
+        let mut browser = Browser::default();
+        let started = browser.open(&app.address, &app.connect_link(&app_id).await).await;
+        let back = browser.authorize(started).await;
+        assert_error(browser.callback(&app.address, &back).await, 400, "Bad request").await;
+    }
+    fake.set(|b| b.deny = false);
     let bad = format!("/auth/dialpad/connect?app_id={app_id}&ticket=dct_{}", "x".repeat(43));
     for attempt in 1..=3 {
         let res = app.request(Method::GET, &bad).send().await.unwrap();

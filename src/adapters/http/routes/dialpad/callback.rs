@@ -13,7 +13,7 @@ use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
 use crate::adapters::http::middleware::limits;
 use crate::adapters::http::state::AppState;
-use crate::app::dialpad::{CallbackError, CallbackParams, Connected};
+use crate::app::dialpad::{CallbackParams, Connected};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConnectedResponse {
@@ -88,15 +88,8 @@ pub async fn dialpad_callback(
     match state.dialpad.finish(cookie.as_deref(), params, client).await {
         Ok(connected) if wants_json => Ok(ConnectedAnswer::Json(response(connected))),
         Ok(connected) => Ok(ConnectedAnswer::Page(page(&response(connected)))),
-        Err(err @ CallbackError::Denied { .. }) => Err(err.into()),
-        Err(err) => {
-            let err = ApiError::from(err);
-            if err.status().is_client_error() {
-                Err(limits::oauth_failure(&state, client, err).await)
-            } else {
-                Err(err)
-            }
-        }
+        Err(err) if err.is_callers_mistake() => Err(limits::oauth_failure(&state, client, err.into()).await),
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -31,17 +31,18 @@ pub async fn start_dialpad_connect(
 ) -> Result<Found, ApiError> {
     let state = AppState::from_depot(depot).clone();
     let client = limits::admit_oauth_client(&state, req)?;
-    let started = async {
-        let app_id = extract::query(req, "app_id", |raw| raw.parse::<AppId>())?
-            .ok_or_else(|| ApiError::bad_request("Query parameter app_id is required."))?;
-        let ticket = extract::query_text(req, "ticket")?;
-        state.dialpad.start(app_id, ticket.as_deref()).await.map_err(ApiError::from)
-    }
-    .await;
-    let started = match started {
+    // Malformed input is the caller's mistake, and counts like one the use case finds.
+    let input = extract::query(req, "app_id", |raw| raw.parse::<AppId>())
+        .and_then(|app_id| app_id.ok_or_else(|| ApiError::bad_request("Query parameter app_id is required.")))
+        .and_then(|app_id| Ok((app_id, extract::query_text(req, "ticket")?)));
+    let (app_id, ticket) = match input {
+        Ok(input) => input,
+        Err(err) => return Err(limits::oauth_failure(&state, client, err).await),
+    };
+    let started = match state.dialpad.start(app_id, ticket.as_deref()).await {
         Ok(started) => started,
-        Err(err) if err.status().is_client_error() => return Err(limits::oauth_failure(&state, client, err).await),
-        Err(err) => return Err(err),
+        Err(err) if err.is_callers_mistake() => return Err(limits::oauth_failure(&state, client, err.into()).await),
+        Err(err) => return Err(err.into()),
     };
     let cookie = Cookie::build((SESSION_COOKIE, started.cookie))
         .path(COOKIE_PATH)
