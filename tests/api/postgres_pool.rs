@@ -3,13 +3,15 @@
 //! back to the pool without the on-release ping. These check what that ping used to
 //! guarantee, on one connection so every step reuses the same one: a dropped transaction
 //! is rolled back before anyone else runs on it, a query abandoned halfway leaves nothing
-//! behind, and a connection the server cut is replaced after one failed query.
+//! behind, and a connection the server cut is replaced after one failed query. The ping that
+//! remains is bounded: a connection that stops answering frees its place in the pool.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::fault_proxy::FaultProxy;
 use crate::infra::TestDb;
 
 async fn one_connection_pool(db: &TestDb) -> PgPool {
@@ -74,4 +76,30 @@ async fn a_connection_back_in_the_pool_carries_nothing_over() {
     assert!(recovered && failures <= 1, "{failures} failures before a new connection");
     assert_eq!(count(&pool).await, 5001);
     other.close().await.ok();
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_answering_frees_its_place_in_the_pool() {
+    let Some(db) = TestDb::create().await else { return };
+    let (proxy, url) = FaultProxy::for_url(&db.url).await;
+    let pool = cti_server::adapters::postgres::connect(url.parse().unwrap(), 1, Duration::from_secs(30)).await.unwrap();
+    sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+    assert_eq!(pool.size(), 1);
+
+    // PostgreSQL goes silent (a frozen host, a dropped route); a request gives up waiting,
+    // so its connection goes back through the ping, which is not answered either.
+    proxy.pause();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), sqlx::query("SELECT 1").execute(&pool)).await;
+    assert!(gave_up.is_err(), "nothing answers while paused");
+    // The pool lets go of it within the ping's bound, while the network is still silent
+    // (without the bound it would hold it until TCP gives up, about 15 minutes).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pool.size() > 0 {
+        assert!(Instant::now() < deadline, "the silent connection still holds its place");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    proxy.pass();
+    let n: i32 = sqlx::query_scalar("SELECT 7").fetch_one(&pool).await.unwrap();
+    assert_eq!(n, 7, "a new connection serves once the network is back");
 }

@@ -15,6 +15,10 @@ use crate::pool::options::PoolConnectionMetadata;
 
 const CLOSE_ON_DROP_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// cti-server patch: how long the on-release ping may take (a healthy one takes a
+/// millisecond).
+const RELEASE_PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A connection managed by a [`Pool`][crate::pool::Pool].
 ///
 /// Will be returned to the pool on-drop.
@@ -337,7 +341,23 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // returned to the pool; also of course, if it was dropped due to an error
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
-        if let Err(error) = self.raw.ping().await {
+        //
+        // cti-server patch: the ping is bounded (transact-rs/sqlx#4349). A peer that went
+        // silent would otherwise hold this connection's pool permit until TCP gives up
+        // (~15 minutes); after the bound the connection is dropped here, without a flush or
+        // shutdown that could block too, which frees its permit and pool size.
+        let pinged = match crate::rt::timeout(RELEASE_PING_TIMEOUT, self.raw.ping()).await {
+            Ok(pinged) => pinged,
+            Err(_) => {
+                tracing::warn!(
+                    timeout = ?RELEASE_PING_TIMEOUT,
+                    "the connection did not answer the on-release test; dropping it",
+                );
+                drop(self);
+                return false;
+            }
+        };
+        if let Err(error) = pinged {
             tracing::warn!(
                 %error,
                 "error occurred while testing the connection on-release",
