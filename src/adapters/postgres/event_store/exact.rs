@@ -34,6 +34,19 @@ pub(super) fn restored(json: Value, exact: Option<Vec<u8>>) -> Value {
     }
 }
 
+/// The payload's text as sent: the exact JSON when there is one, else the jsonb text (the
+/// same rule as [`restored`], for reads that write the text out without parsing it).
+pub(super) fn restored_text(jsonb: String, exact: Option<Vec<u8>>) -> String {
+    match exact.map(String::from_utf8) {
+        Some(Ok(exact)) => exact,
+        Some(Err(err)) => {
+            tracing::error!(error = %err, "a stored exact payload is not UTF-8; returning its jsonb copy");
+            jsonb
+        }
+        None => jsonb,
+    }
+}
+
 fn has_nul(v: &Value) -> bool {
     match v {
         Value::String(s) => s.contains('\0'),

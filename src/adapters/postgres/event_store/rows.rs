@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::exact::restored;
+use super::exact::{restored, restored_text};
 use crate::adapters::postgres::time::PgTime;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
@@ -115,15 +115,7 @@ positional_row! {
 
 impl From<CallEventRow> for CallEvent {
     fn from(r: CallEventRow) -> Self {
-        // The exact JSON (kept for payloads with a NUL, which jsonb cannot hold) is serde_json's text.
-        let text = match r.payload_exact.map(String::from_utf8) {
-            Some(Ok(exact)) => exact,
-            Some(Err(err)) => {
-                tracing::error!(error = %err, "a stored exact payload is not UTF-8; returning its jsonb copy");
-                r.payload
-            }
-            None => r.payload,
-        };
+        let text = restored_text(r.payload, r.payload_exact);
         CallEvent {
             seq: r.seq,
             kind: EventKind::parse(&r.kind),

@@ -30,7 +30,8 @@ pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<C
     let call_id = CallId::new(extract::path_param::<i64>(req, "call_id")?);
     let app_id = principal(depot).app_id;
     let detail = AppState::from_depot(depot).queries.call(app_id, call_id).await?;
-    let capacity = 1024 + detail.events.len() * 2048;
+    // The call's fields, and each event's payload plus its own fields.
+    let capacity = 1024 + detail.events.iter().map(|e| e.payload.as_str().len() + 256).sum::<usize>();
     let events = detail.events.into_iter().map(EventResponse::from).collect();
     Ok(JsonBody::new(CallDetailResponse { call: detail.call.into(), events }, capacity))
 }

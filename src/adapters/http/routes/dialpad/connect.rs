@@ -31,11 +31,13 @@ pub async fn start_dialpad_connect(
 ) -> Result<Found, ApiError> {
     let state = AppState::from_depot(depot).clone();
     let client = limits::admit_oauth_client(&state, req)?;
+    let input = || -> Result<_, ApiError> {
+        let app_id = extract::query(req, "app_id", |raw| raw.parse::<AppId>())?
+            .ok_or_else(|| ApiError::bad_request("Query parameter app_id is required."))?;
+        Ok((app_id, extract::query_text(req, "ticket")?))
+    };
     // Malformed input is the caller's mistake, and counts like one the use case finds.
-    let input = extract::query(req, "app_id", |raw| raw.parse::<AppId>())
-        .and_then(|app_id| app_id.ok_or_else(|| ApiError::bad_request("Query parameter app_id is required.")))
-        .and_then(|app_id| Ok((app_id, extract::query_text(req, "ticket")?)));
-    let (app_id, ticket) = match input {
+    let (app_id, ticket) = match input() {
         Ok(input) => input,
         Err(err) => return Err(limits::oauth_failure(&state, client, err).await),
     };
