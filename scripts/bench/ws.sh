@@ -10,4 +10,4 @@ b=$!
 trap 'kill $a $b 2>/dev/null' EXIT
 wait_up 4000 && wait_up 4001
 taskset -c 1 "$BENCH" --url http://127.0.0.1:4000 ws --stream-url http://127.0.0.1:4001 \
-  --clients "${CLIENTS:-10000}" --rate 5 --seconds 10 --server-pid "$b" | tail -1
+  --clients "${CLIENTS:-10000}" --rate "${RATE:-5}" --seconds 10 --server-pid "$b" | tail -1

@@ -4,11 +4,22 @@
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueFormat, PgValueRef, Postgres};
 use sqlx::{Decode, Encode, Type};
 
 use crate::domain::call::{CallId, EventSeq};
 use crate::domain::user_mapping::DialpadUserId;
+
+/// A `bigint` column's value: its 8 big-endian bytes when binary (what every query here
+/// reads), else through sqlx (which copies any width into a buffer first).
+pub(super) fn bigint(value: PgValueRef<'_>) -> Result<i64, BoxDynError> {
+    if value.format() == PgValueFormat::Binary
+        && let Ok(bytes) = <[u8; 8]>::try_from(value.as_bytes()?)
+    {
+        return Ok(i64::from_be_bytes(bytes));
+    }
+    <i64 as Decode<'_, Postgres>>::decode(value)
+}
 
 macro_rules! bigint {
     ($($id:ty => $from:expr;)+) => {$(
@@ -32,8 +43,7 @@ macro_rules! bigint {
 
         impl Decode<'_, Postgres> for $id {
             fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
-                let raw = <i64 as Decode<'_, Postgres>>::decode(value)?;
-                $from(raw)
+                $from(bigint(value)?)
             }
         }
     )+};

@@ -28,7 +28,7 @@ impl Decode<'_, Postgres> for PgTime {
         if value.format() != PgValueFormat::Binary {
             return <DateTime<Utc> as Decode<'_, Postgres>>::decode(value).map(PgTime);
         }
-        let micros = <i64 as Decode<'_, Postgres>>::decode(value)?;
+        let micros = super::ids::bigint(value)?;
         micros
             .checked_add(PG_EPOCH_MICROS)
             .and_then(DateTime::from_timestamp_micros)

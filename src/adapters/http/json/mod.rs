@@ -7,7 +7,9 @@
 mod canonical;
 mod out;
 
-pub use out::{Fields, JsonOut, WriteJson};
+pub use out::{Fields, JsonOut, Key, WriteJson, key};
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
@@ -15,19 +17,23 @@ use salvo::oapi::{Components, EndpointOutRegister, Operation, ToSchema};
 use salvo::prelude::*;
 use serde::{Serialize, Serializer};
 
-/// 200 with `T` as a JSON body, serialized into a buffer of about `capacity` bytes.
-pub struct JsonBody<T> {
+/// 200 with `T` as a JSON body, written into a buffer of about `capacity` bytes. `Schema`
+/// is the documented type whose `Serialize` writes the same bytes: a route writes its
+/// domain values directly (no copy into the response type) and documents the response
+/// type; the writers' tests hold the two to the same bytes.
+pub struct JsonBody<T, Schema = T> {
     value: T,
     capacity: usize,
+    schema: PhantomData<fn() -> Schema>,
 }
 
-impl<T> JsonBody<T> {
+impl<T, Schema> JsonBody<T, Schema> {
     pub fn new(value: T, capacity: usize) -> Self {
-        Self { value, capacity }
+        Self { value, capacity, schema: PhantomData }
     }
 }
 
-impl<T: WriteJson + Send> Scribe for JsonBody<T> {
+impl<T: WriteJson + Send, Schema> Scribe for JsonBody<T, Schema> {
     fn render(self, res: &mut Response) {
         let mut out = JsonOut::with_capacity(self.capacity);
         self.value.write_json(&mut out);
@@ -36,53 +42,59 @@ impl<T: WriteJson + Send> Scribe for JsonBody<T> {
     }
 }
 
-impl<T: ToSchema> EndpointOutRegister for JsonBody<T> {
+impl<T, Schema: ToSchema> EndpointOutRegister for JsonBody<T, Schema> {
     fn register(components: &mut Components, operation: &mut Operation) {
-        Json::<T>::register(components, operation);
+        Json::<Schema>::register(components, operation);
     }
 }
 
 /// The longest timestamp written here: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
 const LONGEST: usize = 30;
 
+/// "00" to "99": two digits written with one lookup.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// `at` as chrono writes it in JSON (RFC 3339, fractions of 3, 6 or 9 digits when there
-/// are any, `Z`), for years 0 to 9999; `None` for others. The date comes from the day
-/// number by Hinnant's civil-from-days, without chrono's calendar lookups.
+/// are any, `Z`), for years 0 to 9999; `None` for others. The fields are chrono's own
+/// (its date keeps year, month and day; its time the second of the day), written two
+/// digits at a time.
 fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
-    let (days, second_of_day) = (at.timestamp().div_euclid(86_400), at.timestamp().rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    let year = u32::try_from(year).ok().filter(|y| *y <= 9999)?;
-    let second_of_day = u32::try_from(second_of_day).ok()?;
-    let mut put = |at: usize, value: u32, digits: usize| {
-        let mut value = value;
-        for i in (at..at + digits).rev() {
-            out[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
+    use chrono::{Datelike, Timelike};
+    let (date, time) = (at.date_naive(), at.time());
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    let mut pair = |at: usize, value: u32| {
+        let i = value as usize * 2;
+        out[at..at + 2].copy_from_slice(&PAIRS[i..i + 2]);
     };
-    put(0, year, 4);
-    put(5, month, 2);
-    put(8, day, 2);
-    put(11, second_of_day / 3600, 2);
-    put(14, second_of_day / 60 % 60, 2);
+    pair(0, year / 100);
+    pair(2, year % 100);
+    pair(5, date.month());
+    pair(8, date.day());
+    pair(11, time.hour());
+    pair(14, time.minute());
     // A leap second (nanoseconds past 10^9) is written as second 60.
-    let (second, nano) = match at.timestamp_subsec_nanos() {
-        n if n >= 1_000_000_000 => (second_of_day % 60 + 1, n - 1_000_000_000),
-        n => (second_of_day % 60, n),
+    let (second, nano) = match time.nanosecond() {
+        n if n >= 1_000_000_000 => (time.second() + 1, n - 1_000_000_000),
+        n => (time.second(), n),
     };
-    put(17, second, 2);
+    pair(17, second);
     let len = match nano {
         0 => 19,
         n if n % 1_000_000 == 0 => {
-            put(20, n / 1_000_000, 3);
+            fraction(out, n / 1_000_000, 3);
             23
         }
         n if n % 1_000 == 0 => {
-            put(20, n / 1_000, 6);
+            fraction(out, n / 1_000, 6);
             26
         }
         n => {
-            put(20, n, 9);
+            fraction(out, n, 9);
             29
         }
     };
@@ -93,17 +105,12 @@ fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
     Some(len + 1)
 }
 
-/// Year, month and day of the day `days` after 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+/// The `digits` digits of `value` after the decimal point, from `out[20]`.
+fn fraction(out: &mut [u8; LONGEST], mut value: u32, digits: usize) {
+    for i in (20..20 + digits).rev() {
+        out[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// `at` as chrono writes it, and its length; `None` for years chrono writes with a sign.

@@ -1,7 +1,8 @@
-//! A JSON writer for the read routes' bodies: keys are literals written as they are, numbers
-//! through itoa, timestamps through [`super::timestamp`]'s formatting, and strings copied in
-//! one go unless they need an escape (then serde_json escapes them, so the bytes are always
-//! serde_json's). An event's payload is written from its stored text (canonical.rs).
+//! A JSON writer for the read routes' bodies: keys are `,"name":` constants built at
+//! compile time ([`key!`]) and written in one copy, numbers through itoa, timestamps through
+//! [`super::timestamp`]'s formatting, and strings copied in one go unless they need an
+//! escape (then serde_json escapes them, so the bytes are always serde_json's). An event's
+//! payload is written from its stored text (canonical.rs).
 //! Each response type's `write_json` must produce exactly what its `Serialize` does; the
 //! tests compare them.
 
@@ -98,6 +99,35 @@ impl JsonOut {
     }
 }
 
+/// A field's key as written after a previous field: `,"name":` (see [`key!`]).
+#[derive(Clone, Copy)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// Checks, when the constant is evaluated, that `,"name":` needs no escape.
+    pub const fn new(written: &'static str) -> Self {
+        let bytes = written.as_bytes();
+        assert!(bytes.len() >= 4 && bytes[0] == b',' && bytes[1] == b'"');
+        let mut i = 2;
+        while i < bytes.len() - 2 {
+            assert!(bytes[i] >= 0x20 && bytes[i] != b'"' && bytes[i] != b'\\', "a key that needs an escape");
+            i += 1;
+        }
+        Self(written)
+    }
+}
+
+/// The [`Key`] of the field `name`, built and checked at compile time.
+#[macro_export]
+macro_rules! json_key {
+    ($name:literal) => {{
+        const KEY: $crate::adapters::http::json::Key =
+            $crate::adapters::http::json::Key::new(concat!(",\"", $name, "\":"));
+        KEY
+    }};
+}
+pub use json_key as key;
+
 /// The fields of an object being written, in order.
 pub struct Fields<'a> {
     out: &'a mut JsonOut,
@@ -105,59 +135,53 @@ pub struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// Starts the field `key` (a literal that needs no escape) and hands over the writer
-    /// for its value.
-    pub fn key(&mut self, key: &'static str) -> &mut JsonOut {
-        debug_assert!(!key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{key}");
-        let buf = &mut self.out.buf;
-        if !self.first {
-            buf.push(b',');
-        }
+    /// Starts the field `key` (its separator, name and colon in one copy) and hands over
+    /// the writer for its value.
+    pub fn key(&mut self, key: Key) -> &mut JsonOut {
+        let written = key.0.as_bytes();
+        self.out.buf.extend_from_slice(if self.first { &written[1..] } else { written });
         self.first = false;
-        buf.push(b'"');
-        buf.extend_from_slice(key.as_bytes());
-        buf.extend_from_slice(b"\":");
         self.out
     }
 
-    pub fn str(&mut self, key: &'static str, value: &str) {
+    pub fn str(&mut self, key: Key, value: &str) {
         self.key(key).str(value);
     }
 
-    pub fn opt_str(&mut self, key: &'static str, value: Option<&str>) {
+    pub fn opt_str(&mut self, key: Key, value: Option<&str>) {
         self.nullable(key, value, JsonOut::str);
     }
 
-    pub fn int(&mut self, key: &'static str, value: i64) {
+    pub fn int(&mut self, key: Key, value: i64) {
         self.key(key).int(value);
     }
 
-    pub fn opt_int(&mut self, key: &'static str, value: Option<i64>) {
+    pub fn opt_int(&mut self, key: Key, value: Option<i64>) {
         self.nullable(key, value, JsonOut::int);
     }
 
-    pub fn bool(&mut self, key: &'static str, value: bool) {
+    pub fn bool(&mut self, key: Key, value: bool) {
         self.key(key).bool(value);
     }
 
-    pub fn opt_bool(&mut self, key: &'static str, value: Option<bool>) {
+    pub fn opt_bool(&mut self, key: Key, value: Option<bool>) {
         self.nullable(key, value, JsonOut::bool);
     }
 
-    pub fn time(&mut self, key: &'static str, value: &DateTime<Utc>) {
+    pub fn time(&mut self, key: Key, value: &DateTime<Utc>) {
         self.key(key).time(value);
     }
 
-    pub fn opt_time(&mut self, key: &'static str, value: Option<&DateTime<Utc>>) {
+    pub fn opt_time(&mut self, key: Key, value: Option<&DateTime<Utc>>) {
         self.nullable(key, value, JsonOut::time);
     }
 
     /// A field whose value writes itself, or null.
-    pub fn opt<T: WriteJson>(&mut self, key: &'static str, value: Option<&T>) {
+    pub fn opt<T: WriteJson>(&mut self, key: Key, value: Option<&T>) {
         self.nullable(key, value, |out, v| v.write_json(out));
     }
 
-    fn nullable<T>(&mut self, key: &'static str, value: Option<T>, write: impl FnOnce(&mut JsonOut, T)) {
+    fn nullable<T>(&mut self, key: Key, value: Option<T>, write: impl FnOnce(&mut JsonOut, T)) {
         let out = self.key(key);
         match value {
             Some(v) => write(out, v),
@@ -166,7 +190,7 @@ impl Fields<'_> {
     }
 
     /// An array of values that write themselves.
-    pub fn list<T: WriteJson>(&mut self, key: &'static str, items: &[T]) {
+    pub fn list<T: WriteJson>(&mut self, key: Key, items: &[T]) {
         self.key(key).array(items, |out, item| item.write_json(out));
     }
 }

@@ -121,7 +121,10 @@ impl<T> Stream for TryAsyncStream<'_, T> {
 #[macro_export]
 macro_rules! try_stream {
     ($($block:tt)*) => {
-        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| ::tracing::Instrument::in_current_span(async move {
+        // Patched (vendor/README.md): upstream wraps this future in `in_current_span`, which
+        // enters and exits the caller's span on every poll (once per row). The stream is
+        // polled inside that span anyway wherever it is not moved to another task.
+        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| (async move {
             // Anti-footgun: effectively pins `yielder` to this future to prevent any accidental
             // move to another task, which could deadlock.
             let yielder = &yielder;

@@ -5,6 +5,7 @@ use salvo::oapi::ToSchema;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::write::CallDetailBody;
 use super::{CallResponse, EventResponse};
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
@@ -26,12 +27,11 @@ pub struct CallDetailResponse {
     parameters(("call_id" = i64, Path, description = "Dialpad's call id")),
     status_codes(200, 400, 401, 403, 404, 429, 503)
 )]
-pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<CallDetailResponse>, ApiError> {
+pub async fn get_call(req: &mut Request, depot: &mut Depot) -> Result<CallDetailBody, ApiError> {
     let call_id = CallId::new(extract::path_param::<i64>(req, "call_id")?);
     let app_id = principal(depot).app_id;
     let detail = AppState::from_depot(depot).queries.call(app_id, call_id).await?;
     // The call's fields, and each event's payload plus its own fields.
     let capacity = 1024 + detail.events.iter().map(|e| e.payload.as_str().len() + 256).sum::<usize>();
-    let events = detail.events.into_iter().map(EventResponse::from).collect();
-    Ok(JsonBody::new(CallDetailResponse { call: detail.call.into(), events }, capacity))
+    Ok(JsonBody::new(detail, capacity))
 }

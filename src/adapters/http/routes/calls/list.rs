@@ -5,6 +5,7 @@ use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::CallResponse;
+use super::write::CallPageBody;
 use crate::adapters::http::cursor;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
@@ -12,6 +13,7 @@ use crate::adapters::http::json::JsonBody;
 use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 use crate::app::queries::CallQuery;
+use crate::domain::call::CallRecord;
 use crate::domain::user_mapping::AppUserId;
 use crate::domain::webhook::{CallState, Direction};
 use crate::ports::CallCursor;
@@ -19,6 +21,12 @@ use crate::ports::CallCursor;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CallList {
     pub calls: Vec<CallResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a [`CallList`] is written from.
+pub struct CallPage {
+    pub calls: Vec<CallRecord>,
     pub next_cursor: Option<String>,
 }
 
@@ -49,7 +57,7 @@ pub(crate) fn direction(raw: &str) -> Result<Direction, &'static str> {
     ),
     status_codes(200, 400, 401, 403, 429, 503)
 )]
-pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<CallList>, ApiError> {
+pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<CallPageBody, ApiError> {
     let query = CallQuery {
         state: extract::query(req, "state", |s| {
             if s.is_empty() { Err("must be a call state") } else { Ok(CallState::parse(s)) }
@@ -71,8 +79,5 @@ pub async fn list_calls(req: &mut Request, depot: &mut Depot) -> Result<JsonBody
         None
     };
     let capacity = 128 + page.items.len() * 900;
-    Ok(JsonBody::new(
-        CallList { calls: page.items.into_iter().map(CallResponse::from).collect(), next_cursor },
-        capacity,
-    ))
+    Ok(JsonBody::new(CallPage { calls: page.items, next_cursor }, capacity))
 }

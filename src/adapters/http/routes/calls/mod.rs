@@ -67,6 +67,8 @@ pub struct CallResponse {
     pub last_seq: i64,
 }
 
+/// The documented form of a call; the route writes the record directly (write.rs), and the
+/// tests hold that to this conversion's `Serialize`.
 impl From<CallRecord> for CallResponse {
     fn from(c: CallRecord) -> Self {
         Self {
@@ -130,6 +132,7 @@ impl<'de> Deserialize<'de> for EventData {
     }
 }
 
+/// The documented form of an event (see `From<CallRecord> for CallResponse`).
 impl From<CallEvent> for EventResponse {
     fn from(e: CallEvent) -> Self {
         Self {

@@ -5,6 +5,7 @@ use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::VoicemailResponse;
+use super::write::VoicemailPageBody;
 use crate::adapters::http::cursor;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::extract;
@@ -13,11 +14,18 @@ use crate::adapters::http::middleware::api_key_auth::principal;
 use crate::adapters::http::state::AppState;
 use crate::app::queries::VoicemailQuery;
 use crate::domain::user_mapping::AppUserId;
+use crate::domain::voicemail::Voicemail;
 use crate::ports::VoicemailCursor;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VoicemailList {
     pub voicemails: Vec<VoicemailResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a [`VoicemailList`] is written from.
+pub struct VoicemailPage {
+    pub voicemails: Vec<Voicemail>,
     pub next_cursor: Option<String>,
 }
 
@@ -39,7 +47,7 @@ fn decode(raw: &str) -> Result<VoicemailCursor, ApiError> {
     ),
     status_codes(200, 400, 401, 403, 429, 503)
 )]
-pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<JsonBody<VoicemailList>, ApiError> {
+pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<VoicemailPageBody, ApiError> {
     let query = VoicemailQuery {
         user: extract::query(req, "user", AppUserId::parse)?,
         since: extract::query_time(req, "since")?,
@@ -55,6 +63,5 @@ pub async fn list_voicemails(req: &mut Request, depot: &mut Depot) -> Result<Jso
         None
     };
     let capacity = 128 + page.items.len() * 700;
-    let voicemails = page.items.into_iter().map(VoicemailResponse::from).collect();
-    Ok(JsonBody::new(VoicemailList { voicemails, next_cursor }, capacity))
+    Ok(JsonBody::new(VoicemailPage { voicemails: page.items, next_cursor }, capacity))
 }

@@ -38,6 +38,8 @@ pub struct VoicemailResponse {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The documented form of a voicemail; the routes write it directly (write.rs), and the
+/// tests hold that to this conversion's `Serialize`.
 impl From<Voicemail> for VoicemailResponse {
     fn from(v: Voicemail) -> Self {
         Self {
