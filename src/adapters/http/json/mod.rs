@@ -7,7 +7,8 @@
 mod canonical;
 mod out;
 
-pub use out::{Fields, JsonOut, Key, WriteJson, key};
+pub(crate) use out::key;
+pub use out::{Fields, JsonOut, Key, WriteJson};
 
 use std::marker::PhantomData;
 
@@ -60,9 +61,9 @@ const PAIRS: &[u8; 200] = b"\
 8081828384858687888990919293949596979899";
 
 /// `at` as chrono writes it in JSON (RFC 3339, fractions of 3, 6 or 9 digits when there
-/// are any, `Z`), for years 0 to 9999; `None` for others. The fields are chrono's own
-/// (its date keeps year, month and day; its time the second of the day), written two
-/// digits at a time.
+/// are any, `Z`), for years 0 to 9999; `None` for others. The fields come from chrono's
+/// accessors (its date keeps the year and the day of the year, month and day are a table
+/// lookup away; its time keeps the second of the day), written two digits at a time.
 fn rfc3339(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
     use chrono::{Datelike, Timelike};
     let (date, time) = (at.date_naive(), at.time());

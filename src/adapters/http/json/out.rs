@@ -3,8 +3,8 @@
 //! [`super::timestamp`]'s formatting, and strings copied in one go unless they need an
 //! escape (then serde_json escapes them, so the bytes are always serde_json's). An event's
 //! payload is written from its stored text (canonical.rs).
-//! Each response type's `write_json` must produce exactly what its `Serialize` does; the
-//! tests compare them.
+//! Each value's `write_json` must produce exactly what its documented response type's
+//! `Serialize` does (see `JsonBody`); the tests compare them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -118,7 +118,6 @@ impl Key {
 }
 
 /// The [`Key`] of the field `name`, built and checked at compile time.
-#[macro_export]
 macro_rules! json_key {
     ($name:literal) => {{
         const KEY: $crate::adapters::http::json::Key =
@@ -126,7 +125,7 @@ macro_rules! json_key {
         KEY
     }};
 }
-pub use json_key as key;
+pub(crate) use json_key as key;
 
 /// The fields of an object being written, in order.
 pub struct Fields<'a> {

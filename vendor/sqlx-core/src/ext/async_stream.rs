@@ -124,7 +124,7 @@ macro_rules! try_stream {
         // Patched (vendor/README.md): upstream wraps this future in `in_current_span`, which
         // enters and exits the caller's span on every poll (once per row). The stream is
         // polled inside that span anyway wherever it is not moved to another task.
-        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| (async move {
+        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| async move {
             // Anti-footgun: effectively pins `yielder` to this future to prevent any accidental
             // move to another task, which could deadlock.
             let yielder = &yielder;
@@ -136,6 +136,6 @@ macro_rules! try_stream {
             }
 
             $($block)*
-        }))
+        })
     }
 }

@@ -124,7 +124,8 @@ mod tests {
     }
 
     fn party(text: &str, id: Option<i64>) -> Party {
-        Party { id, kind: Some("user".into()), name: Some(text.into()), phone: None, email: Some(format!("{text}@x")) }
+        let phone = id.map(|_| format!("+1{text}"));
+        Party { id, kind: Some("user".into()), name: Some(text.into()), phone, email: Some(format!("{text}@x")) }
     }
 
     fn call(text: &str, n: i64, some: bool) -> CallRecord {
@@ -136,16 +137,16 @@ mod tests {
             ended: some,
             direction: some.then(|| Direction::parse(text)),
             external_number: Some(text.into()),
-            internal_number: None,
+            internal_number: (!some).then(|| format!("{text}-internal")),
             target: some.then(|| party(text, opt(n))),
             contact: (!some).then(|| party(text, None)),
             master_call_id: opt(n.wrapping_add(1)).map(CallId::new),
             entry_point_call_id: opt(n.wrapping_neg()).map(CallId::new),
-            operator_call_id: None,
+            operator_call_id: (!some).then_some(CallId::new(n ^ 1)),
             started_at: time(n.rem_euclid(253_402_300_799_999)),
             rang_at: some.then(|| time(1_750_000_000_123)),
             connected_at: some.then(|| time(1_750_000_001_000)),
-            ended_at: None,
+            ended_at: (!some).then(|| time(1_750_000_003_000)),
             duration_ms: opt(n),
             was_recorded: some.then_some(n % 2 == 0),
             // Any millisecond count, some of them beyond what a timestamp can hold (null).

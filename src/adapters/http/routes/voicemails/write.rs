@@ -64,14 +64,14 @@ mod tests {
                 recording_id: Some(text.clone()),
                 link: (!some).then(|| text.clone()),
                 caller: Some(text.clone()),
-                callee: None,
+                callee: (!some).then(|| format!("{text}-callee")),
                 started_at: some.then_some(at),
                 duration_ms: Some(n),
                 transcription: Some(format!("{text}\n\"{text}\"")),
                 target_id: some.then_some(n),
                 uploaded: some,
                 created_at: at,
-                updated_at: at,
+                updated_at: at + chrono::Duration::milliseconds(1),
                 last_seq: EventSeq::new(n),
             };
             let next_cursor = some.then(|| text.clone());
