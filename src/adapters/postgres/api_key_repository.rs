@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::error::store_error;
+use super::limit::TimeLimit;
 use crate::domain::api_key::{AuditAction, AuditEvent, KeyHint, KeyId, KeyState, StoredApiKey};
 use crate::domain::app::AppId;
 use crate::domain::pagination::{Page, PageLimit};
@@ -15,11 +16,17 @@ use crate::ports::{ApiKeyRepository, CurrentKeys, Issued, StoreError};
 
 pub struct PgApiKeyRepository {
     pool: PgPool,
+    limit: TimeLimit,
 }
 
 impl PgApiKeyRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, limit: TimeLimit::DEFAULT }
+    }
+
+    /// The same repository with another limit on each operation.
+    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
+        Self { limit, ..self }
     }
 }
 
@@ -111,105 +118,125 @@ impl ApiKeyRepository for PgApiKeyRepository {
         grace_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Issued, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        // Serializes issues for one app.
-        sqlx::query("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE")
-            .bind(new.app_id.as_uuid())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        let mut retired = revoke_in_state(&mut tx, new.app_id, &[KeyState::Grace], now).await?;
-        let mut had_active = false;
-        let previous = match grace_until {
-            Some(until) => {
-                let row: Option<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "UPDATE api_keys SET state = 'grace', expires_at = $2
-                     WHERE app_id = $1 AND state = 'active' RETURNING {COLUMNS}"
-                )))
+        self.limit
+            .bound(async move {
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                // Serializes issues for one app.
+                sqlx::query("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE")
+                    .bind(new.app_id.as_uuid())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                let mut retired = revoke_in_state(&mut tx, new.app_id, &[KeyState::Grace], now).await?;
+                let mut had_active = false;
+                let previous = match grace_until {
+                    Some(until) => {
+                        let row: Option<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                            "UPDATE api_keys SET state = 'grace', expires_at = $2
+                             WHERE app_id = $1 AND state = 'active' RETURNING {COLUMNS}"
+                        )))
+                        .bind(new.app_id.as_uuid())
+                        .bind(until)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                        row.map(StoredApiKey::try_from).transpose()?
+                    }
+                    None => {
+                        let active = revoke_in_state(&mut tx, new.app_id, &[KeyState::Active], now).await?;
+                        had_active = !active.is_empty();
+                        retired.extend(active);
+                        None
+                    }
+                };
+                // The active key (at most one) was either moved to grace or revoked just above.
+                had_active |= previous.is_some();
+                sqlx::query(
+                    "INSERT INTO api_keys (key_id, app_id, secret_hash, hint, state, created_at)
+                     VALUES ($1, $2, $3, $4, 'active', $5)",
+                )
+                .bind(new.key_id.as_str())
                 .bind(new.app_id.as_uuid())
-                .bind(until)
-                .fetch_optional(&mut *tx)
+                .bind(&new.secret_hash)
+                .bind(new.hint.as_str())
+                .bind(new.created_at)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
-                row.map(StoredApiKey::try_from).transpose()?
-            }
-            None => {
-                let active = revoke_in_state(&mut tx, new.app_id, &[KeyState::Active], now).await?;
-                had_active = !active.is_empty();
-                retired.extend(active);
-                None
-            }
-        };
-        // The active key (at most one) was either moved to grace or revoked just above.
-        had_active |= previous.is_some();
-        sqlx::query(
-            "INSERT INTO api_keys (key_id, app_id, secret_hash, hint, state, created_at)
-             VALUES ($1, $2, $3, $4, 'active', $5)",
-        )
-        .bind(new.key_id.as_str())
-        .bind(new.app_id.as_uuid())
-        .bind(&new.secret_hash)
-        .bind(new.hint.as_str())
-        .bind(new.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let action = if had_active { AuditAction::Rotated } else { AuditAction::Generated };
-        record(&mut tx, new, action, now).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(Issued { key: new.clone(), previous, retired })
+                let action = if had_active { AuditAction::Rotated } else { AuditAction::Generated };
+                record(&mut tx, new, action, now).await?;
+                tx.commit().await.map_err(store_error)?;
+                Ok(Issued { key: new.clone(), previous, retired })
+            })
+            .await
     }
 
     async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, StoreError> {
-        let row: Option<KeyRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1")))
-                .bind(key_id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        row.map(StoredApiKey::try_from).transpose()
+        self.limit
+            .bound(async move {
+                let row: Option<KeyRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1")))
+                        .bind(key_id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(store_error)?;
+                row.map(StoredApiKey::try_from).transpose()
+            })
+            .await
     }
 
     async fn current(&self, app_id: AppId) -> Result<CurrentKeys, StoreError> {
-        let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE app_id = $1 AND state IN ('active', 'grace')
-             ORDER BY created_at DESC"
-        )))
-        .bind(app_id.as_uuid())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let all = keys(rows)?;
-        Ok(CurrentKeys {
-            active: all.iter().find(|k| k.state == KeyState::Active).cloned(),
-            grace: all.iter().find(|k| k.state == KeyState::Grace).cloned(),
-        })
+        self.limit
+            .bound(async move {
+                let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM api_keys WHERE app_id = $1 AND state IN ('active', 'grace')
+                     ORDER BY created_at DESC"
+                )))
+                .bind(app_id.as_uuid())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+                let all = keys(rows)?;
+                Ok(CurrentKeys {
+                    active: all.iter().find(|k| k.state == KeyState::Active).cloned(),
+                    grace: all.iter().find(|k| k.state == KeyState::Grace).cloned(),
+                })
+            })
+            .await
     }
 
     async fn revoke_all(&self, app_id: AppId, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let revoked = revoke_in_state(&mut tx, app_id, &[KeyState::Active, KeyState::Grace], now).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(revoked)
+        self.limit
+            .bound(async move {
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                let revoked = revoke_in_state(&mut tx, app_id, &[KeyState::Active, KeyState::Grace], now).await?;
+                tx.commit().await.map_err(store_error)?;
+                Ok(revoked)
+            })
+            .await
     }
 
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        // The state condition makes concurrent sweeps expire (and record) each key once.
-        let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE api_keys SET state = 'expired'
-             WHERE state = 'grace' AND expires_at <= $1 RETURNING {COLUMNS}"
-        )))
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let expired = keys(rows)?;
-        for key in &expired {
-            record(&mut tx, key, AuditAction::Expired, now).await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(expired)
+        self.limit
+            .bound(async move {
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                // The state condition makes concurrent sweeps expire (and record) each key once.
+                let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE api_keys SET state = 'expired'
+                     WHERE state = 'grace' AND expires_at <= $1 RETURNING {COLUMNS}"
+                )))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                let expired = keys(rows)?;
+                for key in &expired {
+                    record(&mut tx, key, AuditAction::Expired, now).await?;
+                }
+                tx.commit().await.map_err(store_error)?;
+                Ok(expired)
+            })
+            .await
     }
 
     async fn audit(
@@ -218,43 +245,51 @@ impl ApiKeyRepository for PgApiKeyRepository {
         limit: PageLimit,
         before: Option<i64>,
     ) -> Result<Page<AuditEvent>, StoreError> {
-        let rows: Vec<(i64, Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT id, app_id, key_id, hint, action, occurred_at FROM api_key_audit
-             WHERE app_id = $1 AND ($2::bigint IS NULL OR id < $2)
-             ORDER BY id DESC LIMIT $3",
-        )
-        .bind(app_id.as_uuid())
-        .bind(before)
-        .bind(limit.probe())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let events = rows
-            .into_iter()
-            .map(|(id, app_id, key_id, hint, action, occurred_at)| {
-                Ok(AuditEvent {
-                    id,
-                    app_id: AppId::from_uuid(app_id),
-                    key_id: KeyId::parse(&key_id).map_err(StoreError::unexpected)?,
-                    hint: KeyHint::from_stored(hint),
-                    action: action.parse().map_err(|e: String| StoreError::unexpected(anyhow::anyhow!(e)))?,
-                    occurred_at,
-                })
+        self.limit
+            .bound(async move {
+                let rows: Vec<(i64, Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT id, app_id, key_id, hint, action, occurred_at FROM api_key_audit
+                     WHERE app_id = $1 AND ($2::bigint IS NULL OR id < $2)
+                     ORDER BY id DESC LIMIT $3",
+                )
+                .bind(app_id.as_uuid())
+                .bind(before)
+                .bind(limit.probe())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+                let events = rows
+                    .into_iter()
+                    .map(|(id, app_id, key_id, hint, action, occurred_at)| {
+                        Ok(AuditEvent {
+                            id,
+                            app_id: AppId::from_uuid(app_id),
+                            key_id: KeyId::parse(&key_id).map_err(StoreError::unexpected)?,
+                            hint: KeyHint::from_stored(hint),
+                            action: action.parse().map_err(|e: String| StoreError::unexpected(anyhow::anyhow!(e)))?,
+                            occurred_at,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok(Page::from_probe(events, limit))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Page::from_probe(events, limit))
+            .await
     }
 
     async fn record_last_used(&self, key_id: &KeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $2
-             WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '60 seconds')",
-        )
-        .bind(key_id.as_str())
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        self.limit
+            .bound(async move {
+                sqlx::query(
+                    "UPDATE api_keys SET last_used_at = $2
+                     WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '60 seconds')",
+                )
+                .bind(key_id.as_str())
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
     }
 }

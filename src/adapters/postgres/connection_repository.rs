@@ -12,6 +12,7 @@ use sqlx::query::Query;
 use uuid::Uuid;
 
 use super::error::store_error;
+use super::limit::TimeLimit;
 use crate::domain::app::AppId;
 use crate::domain::crypto::NONCE_LEN;
 use crate::domain::dialpad::{Connection, ConnectionStatus, DialpadIdentity, Provisioning, SealedToken};
@@ -19,11 +20,17 @@ use crate::ports::{Claim, ConnectionRepository, StoreError};
 
 pub struct PgConnectionRepository {
     pool: PgPool,
+    limit: TimeLimit,
 }
 
 impl PgConnectionRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, limit: TimeLimit::DEFAULT }
+    }
+
+    /// The same repository with another limit on each operation.
+    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
+        Self { limit, ..self }
     }
 }
 
@@ -134,43 +141,54 @@ impl TryFrom<Row> for Connection {
 #[async_trait]
 impl ConnectionRepository for PgConnectionRepository {
     async fn get(&self, app_id: AppId) -> Result<Option<Connection>, StoreError> {
-        let row: Option<Row> =
-            sqlx::query_as(concat!("SELECT app_id, ", read_columns!(), " FROM dialpad_connections WHERE app_id = $1"))
+        self.limit
+            .bound(async move {
+                let row: Option<Row> = sqlx::query_as(concat!(
+                    "SELECT app_id, ",
+                    read_columns!(),
+                    " FROM dialpad_connections WHERE app_id = $1"
+                ))
                 .bind(app_id.as_uuid())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(store_error)?;
-        row.map(Connection::try_from).transpose()
+                row.map(Connection::try_from).transpose()
+            })
+            .await
     }
 
     async fn replace(&self, connection: &Connection) -> Result<Option<Connection>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let old: Option<Row> = sqlx::query_as(concat!(
-            "SELECT app_id, ",
-            read_columns!(),
-            " FROM dialpad_connections WHERE app_id = $1 FOR UPDATE"
-        ))
-        .bind(connection.app_id.as_uuid())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        bind(
-            sqlx::query(concat!(
-                "INSERT INTO dialpad_connections (app_id, ",
-                columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                 ON CONFLICT (app_id) DO UPDATE SET (",
-                columns!(),
-                ", claimed_by, claimed_until, webhook_id, subscription_id, provisioned_at, provision_error) = \
-                 ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL, NULL, NULL, NULL)"
-            )),
-            connection,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        old.map(Connection::try_from).transpose()
+        self.limit
+            .bound(async move {
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                let old: Option<Row> = sqlx::query_as(concat!(
+                    "SELECT app_id, ",
+                    read_columns!(),
+                    " FROM dialpad_connections WHERE app_id = $1 FOR UPDATE"
+                ))
+                .bind(connection.app_id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                bind(
+                    sqlx::query(concat!(
+                        "INSERT INTO dialpad_connections (app_id, ",
+                        columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                         ON CONFLICT (app_id) DO UPDATE SET (",
+                        columns!(),
+                        ", claimed_by, claimed_until, webhook_id, subscription_id, provisioned_at, provision_error) = \
+                         ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL, NULL, NULL, NULL)"
+                    )),
+                    connection,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                tx.commit().await.map_err(store_error)?;
+                old.map(Connection::try_from).transpose()
+            })
+            .await
     }
 
     async fn claim(
@@ -180,105 +198,134 @@ impl ConnectionRepository for PgConnectionRepository {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
-        let claimed: Option<Row> = sqlx::query_as(concat!(
-            "UPDATE dialpad_connections SET claimed_by = $2, claimed_until = $4
-             WHERE app_id = $1 AND (claimed_until IS NULL OR claimed_until <= $3)
-             RETURNING app_id, ",
-            read_columns!()
-        ))
-        .bind(app_id.as_uuid())
-        .bind(holder)
-        .bind(now)
-        .bind(until)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
-        if let Some(row) = claimed {
-            return Ok(Claim::Taken(Box::new(row.try_into()?)));
-        }
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dialpad_connections WHERE app_id = $1)")
-            .bind(app_id.as_uuid())
-            .fetch_one(&self.pool)
+        self.limit
+            .bound(async move {
+                let claimed: Option<Row> = sqlx::query_as(concat!(
+                    "UPDATE dialpad_connections SET claimed_by = $2, claimed_until = $4
+                     WHERE app_id = $1 AND (claimed_until IS NULL OR claimed_until <= $3)
+                     RETURNING app_id, ",
+                    read_columns!()
+                ))
+                .bind(app_id.as_uuid())
+                .bind(holder)
+                .bind(now)
+                .bind(until)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+                if let Some(row) = claimed {
+                    return Ok(Claim::Taken(Box::new(row.try_into()?)));
+                }
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dialpad_connections WHERE app_id = $1)")
+                        .bind(app_id.as_uuid())
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(store_error)?;
+                Ok(if exists { Claim::Busy } else { Claim::Absent })
+            })
             .await
-            .map_err(store_error)?;
-        Ok(if exists { Claim::Busy } else { Claim::Absent })
     }
 
     async fn save_claimed(&self, connection: &Connection, holder: &str) -> Result<bool, StoreError> {
-        let saved = bind(
-            sqlx::query(concat!(
-                "UPDATE dialpad_connections SET (",
-                columns!(),
-                ", claimed_by, claimed_until) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL)
-                 WHERE app_id = $1 AND claimed_by = $15"
-            )),
-            connection,
-        )
-        .bind(holder)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(saved.rows_affected() == 1)
+        self.limit
+            .bound(async move {
+                let saved = bind(
+                    sqlx::query(concat!(
+                        "UPDATE dialpad_connections SET (",
+                        columns!(),
+                        ", claimed_by, claimed_until) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL)
+                         WHERE app_id = $1 AND claimed_by = $15"
+                    )),
+                    connection,
+                )
+                .bind(holder)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(saved.rows_affected() == 1)
+            })
+            .await
     }
 
     async fn release(&self, app_id: AppId, holder: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE dialpad_connections SET claimed_by = NULL, claimed_until = NULL
-             WHERE app_id = $1 AND claimed_by = $2",
-        )
-        .bind(app_id.as_uuid())
-        .bind(holder)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        self.limit
+            .bound(async move {
+                sqlx::query(
+                    "UPDATE dialpad_connections SET claimed_by = NULL, claimed_until = NULL
+                     WHERE app_id = $1 AND claimed_by = $2",
+                )
+                .bind(app_id.as_uuid())
+                .bind(holder)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn delete_claimed(&self, app_id: AppId, holder: &str) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM dialpad_connections WHERE app_id = $1 AND claimed_by = $2")
-            .bind(app_id.as_uuid())
-            .bind(holder)
-            .execute(&self.pool)
+        self.limit
+            .bound(async move {
+                let deleted = sqlx::query("DELETE FROM dialpad_connections WHERE app_id = $1 AND claimed_by = $2")
+                    .bind(app_id.as_uuid())
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+                Ok(deleted.rows_affected() == 1)
+            })
             .await
-            .map_err(store_error)?;
-        Ok(deleted.rows_affected() == 1)
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<AppId>, StoreError> {
-        let ids: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT app_id FROM dialpad_connections
-             WHERE next_refresh_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
-             ORDER BY next_refresh_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(ids.into_iter().map(AppId::from_uuid).collect())
+        self.limit
+            .bound(async move {
+                let ids: Vec<Uuid> = sqlx::query_scalar(
+                    "SELECT app_id FROM dialpad_connections
+                     WHERE next_refresh_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+                     ORDER BY next_refresh_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(ids.into_iter().map(AppId::from_uuid).collect())
+            })
+            .await
     }
 
     async fn record_provisioning(&self, app_id: AppId, provisioning: &Provisioning) -> Result<bool, StoreError> {
-        let recorded = sqlx::query(
-            "UPDATE dialpad_connections
-             SET webhook_id = $2, subscription_id = $3, provisioned_at = $4, provision_error = $5
-             WHERE app_id = $1",
-        )
-        .bind(app_id.as_uuid())
-        .bind(&provisioning.webhook_id)
-        .bind(&provisioning.subscription_id)
-        .bind(provisioning.provisioned_at)
-        .bind(&provisioning.error)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(recorded.rows_affected() == 1)
+        self.limit
+            .bound(async move {
+                let recorded = sqlx::query(
+                    "UPDATE dialpad_connections
+                     SET webhook_id = $2, subscription_id = $3, provisioned_at = $4, provision_error = $5
+                     WHERE app_id = $1",
+                )
+                .bind(app_id.as_uuid())
+                .bind(&provisioning.webhook_id)
+                .bind(&provisioning.subscription_id)
+                .bind(provisioning.provisioned_at)
+                .bind(&provisioning.error)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(recorded.rows_affected() == 1)
+            })
+            .await
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        sqlx::query_scalar("SELECT min(next_refresh_at) FROM dialpad_connections")
-            .fetch_one(&self.pool)
+        self.limit
+            .bound(async move {
+                sqlx::query_scalar("SELECT min(next_refresh_at) FROM dialpad_connections")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(store_error)
+            })
             .await
-            .map_err(store_error)
     }
 }

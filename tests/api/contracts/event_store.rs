@@ -301,3 +301,52 @@ async fn postgres_append_that_waited_for_the_lock_sees_what_was_committed_meanwh
     assert_eq!(seqs(&results), [None, Some(3)]);
     assert_eq!(store.last_seq(app).await.unwrap().get(), 3);
 }
+
+/// Every operation is bounded (adapters/postgres/limit.rs). PostgreSQL goes silent (a
+/// frozen host, a dropped route): reads and appends fail as `Unavailable` (503, which
+/// Dialpad retries) once their limit passes instead of hanging with their connection, and
+/// the store serves again, with nothing lost or doubled, once the database answers.
+#[tokio::test]
+async fn postgres_event_store_gives_up_on_a_silent_database_and_recovers() {
+    use std::time::{Duration, Instant};
+
+    use cti_server::adapters::postgres::TimeLimit;
+    use cti_server::ports::StoreError;
+
+    use crate::fault_proxy::FaultProxy;
+
+    let Some(db) = TestDb::create().await else { return };
+    let direct = db.migrated_pool().await;
+    let app = new_app(&PgAppRepository::new(direct.clone())).await;
+    let (proxy, url) = FaultProxy::for_url(&db.url).await;
+    let pool = cti_server::adapters::postgres::connect(url.parse().unwrap(), 2, Duration::from_secs(30)).await.unwrap();
+    let limit = Duration::from_millis(500);
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool).with_time_limit(TimeLimit::new(limit)));
+    store.append_for(app, &[call(1, "ringing", 1, json!({}))]).await.unwrap();
+
+    proxy.pause();
+    let started = Instant::now();
+    let read = store.calls(app, &CallFilter::default(), PageLimit::new(Some(10)).unwrap(), None).await;
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
+    let append = store.append_for(app, &[call(1, "connected", 2, json!({}))]).await;
+    assert!(matches!(append, Err(StoreError::Unavailable(_))), "{append:?}");
+    // Each gave up at its limit: nowhere near TCP's own time out (minutes, or never).
+    assert!(started.elapsed() < limit * 2 + Duration::from_secs(5), "{:?}", started.elapsed());
+
+    proxy.pass();
+    // The connections left mid-conversation are pinged and replaced; a retry goes through
+    // (the failed append may or may not have committed: either way it is stored once).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let retried = loop {
+        match store.append_for(app, &[call(1, "connected", 2, json!({}))]).await {
+            Ok(results) => break results,
+            Err(err) => assert!(Instant::now() < deadline, "the store did not recover: {err:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(matches!(seqs(&retried)[..], [None] | [Some(2)]), "{retried:?}");
+    let page = store.calls(app, &CallFilter::default(), PageLimit::new(Some(10)).unwrap(), None).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].state, CallState::parse("connected"));
+    assert_eq!(store.last_seq(app).await.unwrap(), EventSeq::new(2));
+}

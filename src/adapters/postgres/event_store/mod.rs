@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::adapters::postgres::TimeLimit;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
@@ -23,34 +24,40 @@ use crate::ports::{
 
 pub struct PgEventStore {
     pool: PgPool,
+    limit: TimeLimit,
 }
 
 impl PgEventStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, limit: TimeLimit::DEFAULT }
+    }
+
+    /// The same repository with another limit on each operation.
+    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
+        Self { limit, ..self }
     }
 }
 
 #[async_trait]
 impl EventStore for PgEventStore {
     async fn append(&self, batch: &[(AppId, IncomingEvent)]) -> Result<Vec<Appended>, StoreError> {
-        append::append(&self.pool, batch).await
+        self.limit.bound(async move { append::append(&self.pool, batch).await }).await
     }
 
     async fn append_unrouted(&self, event: &IncomingEvent) -> Result<bool, StoreError> {
-        append::append_unrouted(&self.pool, event).await
+        self.limit.bound(async move { append::append_unrouted(&self.pool, event).await }).await
     }
 
     async fn unrouted(&self, limit: PageLimit, before: Option<i64>) -> Result<Page<UnroutedEvent>, StoreError> {
-        queries::unrouted(&self.pool, limit, before).await
+        self.limit.bound(async move { queries::unrouted(&self.pool, limit, before).await }).await
     }
 
     async fn events_after(&self, app_id: AppId, after: EventSeq, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        queries::events_after(&self.pool, app_id, after, limit).await
+        self.limit.bound(async move { queries::events_after(&self.pool, app_id, after, limit).await }).await
     }
 
     async fn last_seq(&self, app_id: AppId) -> Result<EventSeq, StoreError> {
-        queries::last_seq(&self.pool, app_id).await
+        self.limit.bound(async move { queries::last_seq(&self.pool, app_id).await }).await
     }
 
     async fn calls(
@@ -60,11 +67,11 @@ impl EventStore for PgEventStore {
         limit: PageLimit,
         after: Option<CallCursor>,
     ) -> Result<Page<CallRecord>, StoreError> {
-        queries::calls(&self.pool, app_id, filter, limit, after).await
+        self.limit.bound(async move { queries::calls(&self.pool, app_id, filter, limit, after).await }).await
     }
 
     async fn call(&self, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError> {
-        queries::call(&self.pool, app_id, call_id).await
+        self.limit.bound(async move { queries::call(&self.pool, app_id, call_id).await }).await
     }
 
     async fn voicemails(
@@ -74,10 +81,10 @@ impl EventStore for PgEventStore {
         limit: PageLimit,
         after: Option<VoicemailCursor>,
     ) -> Result<Page<Voicemail>, StoreError> {
-        queries::voicemails(&self.pool, app_id, filter, limit, after).await
+        self.limit.bound(async move { queries::voicemails(&self.pool, app_id, filter, limit, after).await }).await
     }
 
     async fn voicemail(&self, app_id: AppId, id: Uuid) -> Result<Option<Voicemail>, StoreError> {
-        queries::voicemail(&self.pool, app_id, id).await
+        self.limit.bound(async move { queries::voicemail(&self.pool, app_id, id).await }).await
     }
 }
