@@ -47,6 +47,7 @@ impl JsonOut {
         self.buf.push(b']');
     }
 
+    #[inline]
     pub fn str(&mut self, s: &str) {
         // Without a quote, a backslash or a control character the string is its own JSON.
         let plain = !s.bytes().fold(false, |escape, b| escape | (b < 0x20) | (b == b'"') | (b == b'\\'));
@@ -60,27 +61,33 @@ impl JsonOut {
         }
     }
 
+    #[inline]
     pub(super) fn push(&mut self, byte: u8) {
         self.buf.push(byte);
     }
 
     /// Bytes that are JSON already.
+    #[inline]
     pub(super) fn raw(&mut self, json: &[u8]) {
         self.buf.extend_from_slice(json);
     }
 
+    #[inline]
     pub fn int(&mut self, n: i64) {
         self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 
+    #[inline]
     pub fn bool(&mut self, b: bool) {
         self.buf.extend_from_slice(if b { b"true" } else { b"false" });
     }
 
+    #[inline]
     pub fn null(&mut self) {
         self.buf.extend_from_slice(b"null");
     }
 
+    #[inline]
     pub fn time(&mut self, at: &DateTime<Utc>) {
         match super::rfc3339_text(at) {
             Some((text, len)) => {
@@ -136,6 +143,7 @@ pub struct Fields<'a> {
 impl Fields<'_> {
     /// Starts the field `key` (its separator, name and colon in one copy) and hands over
     /// the writer for its value.
+    #[inline]
     pub fn key(&mut self, key: Key) -> &mut JsonOut {
         let written = key.0.as_bytes();
         self.out.buf.extend_from_slice(if self.first { &written[1..] } else { written });
@@ -143,43 +151,53 @@ impl Fields<'_> {
         self.out
     }
 
+    #[inline]
     pub fn str(&mut self, key: Key, value: &str) {
         self.key(key).str(value);
     }
 
+    #[inline]
     pub fn opt_str(&mut self, key: Key, value: Option<&str>) {
         self.nullable(key, value, JsonOut::str);
     }
 
+    #[inline]
     pub fn int(&mut self, key: Key, value: i64) {
         self.key(key).int(value);
     }
 
+    #[inline]
     pub fn opt_int(&mut self, key: Key, value: Option<i64>) {
         self.nullable(key, value, JsonOut::int);
     }
 
+    #[inline]
     pub fn bool(&mut self, key: Key, value: bool) {
         self.key(key).bool(value);
     }
 
+    #[inline]
     pub fn opt_bool(&mut self, key: Key, value: Option<bool>) {
         self.nullable(key, value, JsonOut::bool);
     }
 
+    #[inline]
     pub fn time(&mut self, key: Key, value: &DateTime<Utc>) {
         self.key(key).time(value);
     }
 
+    #[inline]
     pub fn opt_time(&mut self, key: Key, value: Option<&DateTime<Utc>>) {
         self.nullable(key, value, JsonOut::time);
     }
 
     /// A field whose value writes itself, or null.
+    #[inline]
     pub fn opt<T: WriteJson>(&mut self, key: Key, value: Option<&T>) {
         self.nullable(key, value, |out, v| v.write_json(out));
     }
 
+    #[inline]
     fn nullable<T>(&mut self, key: Key, value: Option<T>, write: impl FnOnce(&mut JsonOut, T)) {
         let out = self.key(key);
         match value {
@@ -189,6 +207,7 @@ impl Fields<'_> {
     }
 
     /// An array of values that write themselves.
+    #[inline]
     pub fn list<T: WriteJson>(&mut self, key: Key, items: &[T]) {
         self.key(key).array(items, |out, item| item.write_json(out));
     }
