@@ -41,9 +41,10 @@ impl IncomingEvent {
     }
 }
 
-/// An event as stored for an app.
+/// An event as stored for an app. Its payload is a `Value`, or for reads that only write it
+/// out (a call's detail), its JSON text ([`PayloadJson`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredEvent {
+pub struct StoredEvent<P = Value> {
     pub app_id: AppId,
     pub seq: EventSeq,
     pub kind: EventKind,
@@ -52,8 +53,33 @@ pub struct StoredEvent {
     pub event_timestamp_ms: Option<i64>,
     /// The Dialpad side (`target.id`), for per-agent filtering.
     pub target_id: Option<DialpadUserId>,
-    pub payload: Value,
+    pub payload: P,
     pub received_at: DateTime<Utc>,
+}
+
+impl<P> StoredEvent<P> {
+    /// The same event with its payload in another form.
+    pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> StoredEvent<Q> {
+        StoredEvent {
+            app_id: self.app_id,
+            seq: self.seq,
+            kind: self.kind,
+            call_id: self.call_id,
+            state: self.state,
+            event_timestamp_ms: self.event_timestamp_ms,
+            target_id: self.target_id,
+            payload: f(self.payload),
+            received_at: self.received_at,
+        }
+    }
+}
+
+impl StoredEvent<PayloadJson> {
+    /// The event with its payload parsed.
+    pub fn parsed(self) -> Result<StoredEvent, serde_json::Error> {
+        let payload = serde_json::from_str(self.payload.as_str())?;
+        Ok(self.map_payload(|_| payload))
+    }
 }
 
 /// What appending one event did.
@@ -109,24 +135,12 @@ pub struct VoicemailCursor {
 /// The most events one call's detail returns.
 pub const MAX_CALL_EVENTS: u32 = 1000;
 
-/// One call with its events in sequence order, read in one go (one round trip).
+/// One call with its events in sequence order, read in one go (one round trip). The events'
+/// payloads stay JSON text: the read route writes them out without building a `Value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallDetail {
     pub call: CallRecord,
-    pub events: Vec<CallEvent>,
-}
-
-/// An event of a call's detail. Its payload stays JSON text: the read route writes it out
-/// without building a `Value` (see [`PayloadJson`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallEvent {
-    pub seq: EventSeq,
-    pub kind: EventKind,
-    pub call_id: Option<CallId>,
-    pub state: Option<CallState>,
-    pub event_timestamp_ms: Option<i64>,
-    pub received_at: DateTime<Utc>,
-    pub payload: PayloadJson,
+    pub events: Vec<StoredEvent<PayloadJson>>,
 }
 
 /// A stored payload as JSON text, in whatever key order and spacing the store keeps it

@@ -27,8 +27,8 @@ pub use dialpad_oauth::{DialpadError, DialpadOAuth, DialpadUser, TokenGrant};
 pub use error::StoreError;
 pub use event_bus::{BusMessage, EventBus};
 pub use event_store::{
-    Appended, CallCursor, CallDetail, CallEvent, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, PayloadJson,
-    StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
+    Appended, CallCursor, CallDetail, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, PayloadJson, StoredEvent,
+    UnroutedEvent, VoicemailCursor, VoicemailFilter,
 };
 pub use health::HealthProbe;
 pub use key_invalidation::{Invalidation, KeyInvalidation};

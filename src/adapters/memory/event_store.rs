@@ -14,8 +14,8 @@ use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::{self, Voicemail, VoicemailNotice};
 use crate::ports::{
-    Appended, CallCursor, CallDetail, CallEvent, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, PayloadJson,
-    StoreError, StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
+    Appended, CallCursor, CallDetail, CallFilter, EventStore, IncomingEvent, MAX_CALL_EVENTS, PayloadJson, StoreError,
+    StoredEvent, UnroutedEvent, VoicemailCursor, VoicemailFilter,
 };
 
 #[derive(Default)]
@@ -158,15 +158,7 @@ impl EventStore for MemoryEventStore {
             .iter()
             .filter(|e| e.call_id == Some(call_id))
             .take(MAX_CALL_EVENTS as usize)
-            .map(|e| CallEvent {
-                seq: e.seq,
-                kind: e.kind,
-                call_id: e.call_id,
-                state: e.state.clone(),
-                event_timestamp_ms: e.event_timestamp_ms,
-                received_at: e.received_at,
-                payload: PayloadJson::of(&e.payload),
-            })
+            .map(|e| e.clone().map_payload(|payload| PayloadJson::of(&payload)))
             .collect();
         Ok(Some(CallDetail { call: call.clone(), events }))
     }

@@ -16,17 +16,11 @@ use crate::ports::{ApiKeyRepository, CurrentKeys, Issued, StoreError};
 
 pub struct PgApiKeyRepository {
     pool: PgPool,
-    limit: TimeLimit,
 }
 
 impl PgApiKeyRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, limit: TimeLimit::DEFAULT }
-    }
-
-    /// The same repository with another limit on each operation.
-    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
-        Self { limit, ..self }
+        Self { pool }
     }
 }
 
@@ -118,7 +112,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
         grace_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Issued, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 // Serializes issues for one app.
@@ -172,7 +166,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
     }
 
     async fn find(&self, key_id: &KeyId) -> Result<Option<StoredApiKey>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let row: Option<KeyRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1")))
@@ -186,7 +180,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
     }
 
     async fn current(&self, app_id: AppId) -> Result<CurrentKeys, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM api_keys WHERE app_id = $1 AND state IN ('active', 'grace')
@@ -206,7 +200,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
     }
 
     async fn revoke_all(&self, app_id: AppId, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 let revoked = revoke_in_state(&mut tx, app_id, &[KeyState::Active, KeyState::Grace], now).await?;
@@ -217,7 +211,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
     }
 
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredApiKey>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 // The state condition makes concurrent sweeps expire (and record) each key once.
@@ -245,7 +239,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
         limit: PageLimit,
         before: Option<i64>,
     ) -> Result<Page<AuditEvent>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let rows: Vec<(i64, Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
                     "SELECT id, app_id, key_id, hint, action, occurred_at FROM api_key_audit
@@ -277,7 +271,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
     }
 
     async fn record_last_used(&self, key_id: &KeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 sqlx::query(
                     "UPDATE api_keys SET last_used_at = $2

@@ -14,17 +14,11 @@ use crate::ports::{AppCursor, AppRepository, StoreError};
 
 pub struct PgAppRepository {
     pool: PgPool,
-    limit: TimeLimit,
 }
 
 impl PgAppRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, limit: TimeLimit::DEFAULT }
-    }
-
-    /// The same repository with another limit on each operation.
-    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
-        Self { limit, ..self }
+        Self { pool }
     }
 }
 
@@ -63,7 +57,7 @@ const COLUMNS: &str = "id, name, is_active, screen_pop_url, created_at, updated_
 #[async_trait]
 impl AppRepository for PgAppRepository {
     async fn insert(&self, app: &App) -> Result<(), StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 sqlx::query(
                     "INSERT INTO apps (id, name, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
@@ -82,7 +76,7 @@ impl AppRepository for PgAppRepository {
     }
 
     async fn get(&self, id: AppId) -> Result<Option<App>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let row: Option<AppRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM apps WHERE id = $1")))
@@ -96,7 +90,7 @@ impl AppRepository for PgAppRepository {
     }
 
     async fn list(&self, limit: PageLimit, after: Option<AppCursor>) -> Result<Page<App>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let rows: Vec<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM apps
@@ -116,7 +110,7 @@ impl AppRepository for PgAppRepository {
     }
 
     async fn update(&self, id: AppId, patch: &AppPatch, now: DateTime<Utc>) -> Result<Option<App>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 let row: Option<AppRow> =

@@ -20,17 +20,11 @@ use crate::ports::{Claim, ConnectionRepository, StoreError};
 
 pub struct PgConnectionRepository {
     pool: PgPool,
-    limit: TimeLimit,
 }
 
 impl PgConnectionRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, limit: TimeLimit::DEFAULT }
-    }
-
-    /// The same repository with another limit on each operation.
-    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
-        Self { limit, ..self }
+        Self { pool }
     }
 }
 
@@ -141,7 +135,7 @@ impl TryFrom<Row> for Connection {
 #[async_trait]
 impl ConnectionRepository for PgConnectionRepository {
     async fn get(&self, app_id: AppId) -> Result<Option<Connection>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let row: Option<Row> = sqlx::query_as(concat!(
                     "SELECT app_id, ",
@@ -158,7 +152,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn replace(&self, connection: &Connection) -> Result<Option<Connection>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 let old: Option<Row> = sqlx::query_as(concat!(
@@ -198,7 +192,7 @@ impl ConnectionRepository for PgConnectionRepository {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let claimed: Option<Row> = sqlx::query_as(concat!(
                     "UPDATE dialpad_connections SET claimed_by = $2, claimed_until = $4
@@ -228,7 +222,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn save_claimed(&self, connection: &Connection, holder: &str) -> Result<bool, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let saved = bind(
                     sqlx::query(concat!(
@@ -249,7 +243,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn release(&self, app_id: AppId, holder: &str) -> Result<(), StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 sqlx::query(
                     "UPDATE dialpad_connections SET claimed_by = NULL, claimed_until = NULL
@@ -266,7 +260,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn delete_claimed(&self, app_id: AppId, holder: &str) -> Result<bool, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let deleted = sqlx::query("DELETE FROM dialpad_connections WHERE app_id = $1 AND claimed_by = $2")
                     .bind(app_id.as_uuid())
@@ -280,7 +274,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<AppId>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let ids: Vec<Uuid> = sqlx::query_scalar(
                     "SELECT app_id FROM dialpad_connections
@@ -298,7 +292,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn record_provisioning(&self, app_id: AppId, provisioning: &Provisioning) -> Result<bool, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let recorded = sqlx::query(
                     "UPDATE dialpad_connections
@@ -319,7 +313,7 @@ impl ConnectionRepository for PgConnectionRepository {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 sqlx::query_scalar("SELECT min(next_refresh_at) FROM dialpad_connections")
                     .fetch_one(&self.pool)

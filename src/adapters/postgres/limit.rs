@@ -7,7 +7,8 @@
 //! `Unavailable` (HTTP 503, which Dialpad retries) and its future is dropped; the
 //! connection, left mid-conversation, is pinged when it goes back to the pool (within
 //! 5 s, vendor/README.md) and closed when that fails, so the pool heals.
-//! Migrations and the readiness probe have their own limits and do not use this one.
+//! Migrations do not use it (they may rightly wait minutes, for another instance's
+//! migration lock or a large index), nor does the readiness probe (its caller bounds it).
 
 use std::future::Future;
 use std::time::Duration;

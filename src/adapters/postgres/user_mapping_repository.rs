@@ -15,17 +15,11 @@ use crate::ports::{InsertMappingError, StoreError, UserMappingRepository};
 
 pub struct PgUserMappingRepository {
     pool: PgPool,
-    limit: TimeLimit,
 }
 
 impl PgUserMappingRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, limit: TimeLimit::DEFAULT }
-    }
-
-    /// The same repository with another limit on each operation.
-    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
-        Self { limit, ..self }
+        Self { pool }
     }
 }
 
@@ -61,7 +55,7 @@ impl TryFrom<Row> for UserMapping {
 #[async_trait]
 impl UserMappingRepository for PgUserMappingRepository {
     async fn insert(&self, m: &UserMapping) -> Result<(), InsertMappingError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let result = sqlx::query(
                     "INSERT INTO user_mappings (app_id, dialpad_user_id, app_user_id, email, display_name, created_at, updated_at)
@@ -86,7 +80,7 @@ impl UserMappingRepository for PgUserMappingRepository {
     }
 
     async fn get(&self, app_id: AppId, user: DialpadUserId) -> Result<Option<UserMapping>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM user_mappings WHERE app_id = $1 AND dialpad_user_id = $2"
@@ -107,7 +101,7 @@ impl UserMappingRepository for PgUserMappingRepository {
         limit: PageLimit,
         after: Option<DialpadUserId>,
     ) -> Result<Page<UserMapping>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM user_mappings WHERE app_id = $1 AND ($2::bigint IS NULL OR dialpad_user_id > $2)
@@ -132,7 +126,7 @@ impl UserMappingRepository for PgUserMappingRepository {
         patch: &UserMappingPatch,
         now: DateTime<Utc>,
     ) -> Result<Option<UserMapping>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -166,7 +160,7 @@ impl UserMappingRepository for PgUserMappingRepository {
     }
 
     async fn delete(&self, app_id: AppId, user: DialpadUserId) -> Result<bool, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let done = sqlx::query("DELETE FROM user_mappings WHERE app_id = $1 AND dialpad_user_id = $2")
                     .bind(app_id.as_uuid())
@@ -180,7 +174,7 @@ impl UserMappingRepository for PgUserMappingRepository {
     }
 
     async fn apps_for(&self, user: DialpadUserId) -> Result<Vec<AppId>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let ids: Vec<Uuid> = sqlx::query_scalar("SELECT app_id FROM user_mappings WHERE dialpad_user_id = $1")
                     .bind(user.get())
@@ -193,7 +187,7 @@ impl UserMappingRepository for PgUserMappingRepository {
     }
 
     async fn dialpad_users_of(&self, app_id: AppId, app_user: &AppUserId) -> Result<Vec<DialpadUserId>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let ids: Vec<i64> = sqlx::query_scalar(
                     "SELECT dialpad_user_id FROM user_mappings WHERE app_id = $1 AND app_user_id = $2",

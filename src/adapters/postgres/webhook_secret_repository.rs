@@ -13,17 +13,11 @@ use crate::ports::{MAX_LISTED_SECRETS, StoreError, WebhookSecretRepository};
 
 pub struct PgWebhookSecretRepository {
     pool: PgPool,
-    limit: TimeLimit,
 }
 
 impl PgWebhookSecretRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, limit: TimeLimit::DEFAULT }
-    }
-
-    /// The same repository with another limit on each operation.
-    pub fn with_time_limit(self, limit: TimeLimit) -> Self {
-        Self { limit, ..self }
+        Self { pool }
     }
 }
 
@@ -41,7 +35,7 @@ struct Row {
 #[async_trait]
 impl WebhookSecretRepository for PgWebhookSecretRepository {
     async fn rotate(&self, new: &SealedSecret, retire_at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let mut tx = self.pool.begin().await.map_err(store_error)?;
                 sqlx::query(
@@ -74,7 +68,7 @@ impl WebhookSecretRepository for PgWebhookSecretRepository {
     }
 
     async fn list(&self, app_id: AppId) -> Result<Vec<SealedSecret>, StoreError> {
-        self.limit
+        TimeLimit::DEFAULT
             .bound(async move {
                 let rows: Vec<Row> = sqlx::query_as(
                     "SELECT id, app_id, nonce, ciphertext, hint, created_at, expires_at FROM webhook_secrets

@@ -35,15 +35,19 @@ pub(super) fn restored(json: Value, exact: Option<Vec<u8>>) -> Value {
 }
 
 /// The payload's text as sent: the exact JSON when there is one, else the jsonb text (the
-/// same rule as [`restored`], for reads that write the text out without parsing it).
+/// same rule as [`restored`], for reads that take the text). Only payloads with a NUL have
+/// an exact form, so the check that it is JSON is rare.
 pub(super) fn restored_text(jsonb: String, exact: Option<Vec<u8>>) -> String {
-    match exact.map(String::from_utf8) {
-        Some(Ok(exact)) => exact,
-        Some(Err(err)) => {
-            tracing::error!(error = %err, "a stored exact payload is not UTF-8; returning its jsonb copy");
+    let Some(exact) = exact else { return jsonb };
+    match String::from_utf8(exact).map_err(anyhow::Error::from).and_then(|text| {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(text)
+    }) {
+        Ok(text) => text,
+        Err(err) => {
+            tracing::error!(error = %err, "a stored exact payload is not JSON; returning its jsonb copy");
             jsonb
         }
-        None => jsonb,
     }
 }
 

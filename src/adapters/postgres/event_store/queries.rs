@@ -5,18 +5,15 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row, ValueRef};
 use uuid::Uuid;
 
-use super::rows::{
-    CALL_COLUMNS, CALL_EVENT_COLUMNS, CallEventRow, CallReadRow, EVENT_COLUMNS, EventRow, UnroutedRow,
-    VOICEMAIL_COLUMNS, VoicemailRow,
-};
+use super::rows::{CALL_COLUMNS, CallReadRow, EVENT_COLUMNS, EventRow, UnroutedRow, VOICEMAIL_COLUMNS, VoicemailRow};
 use crate::adapters::postgres::error::store_error;
 use crate::domain::app::AppId;
 use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::pagination::{Page, PageLimit};
 use crate::domain::voicemail::Voicemail;
 use crate::ports::{
-    CallCursor, CallDetail, CallEvent, CallFilter, MAX_CALL_EVENTS, StoreError, StoredEvent, UnroutedEvent,
-    VoicemailCursor, VoicemailFilter,
+    CallCursor, CallDetail, CallFilter, MAX_CALL_EVENTS, StoreError, StoredEvent, UnroutedEvent, VoicemailCursor,
+    VoicemailFilter,
 };
 
 pub(super) async fn events_after(
@@ -34,7 +31,7 @@ pub(super) async fn events_after(
     .fetch_all(pool)
     .await
     .map_err(store_error)?;
-    Ok(rows.into_iter().map(StoredEvent::from).collect())
+    rows.into_iter().map(|row| StoredEvent::from(row).parsed().map_err(StoreError::unexpected)).collect()
 }
 
 pub(super) async fn last_seq(pool: &PgPool, app_id: AppId) -> Result<EventSeq, StoreError> {
@@ -81,7 +78,7 @@ pub(super) async fn calls(
 pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Result<Option<CallDetail>, StoreError> {
     let rows: Vec<PgRow> = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT c.*, e.* FROM (SELECT {CALL_COLUMNS} FROM calls WHERE app_id = $1 AND call_id = $2) c
-         LEFT JOIN LATERAL (SELECT {CALL_EVENT_COLUMNS} FROM events WHERE app_id = $1 AND call_id = $2
+         LEFT JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM events WHERE app_id = $1 AND call_id = $2
                             ORDER BY seq LIMIT $3) e ON true
          ORDER BY e.seq"
     )))
@@ -96,7 +93,7 @@ pub(super) async fn call(pool: &PgPool, app_id: AppId, call_id: CallId) -> Resul
     let events = rows
         .iter()
         .filter(|row| row.try_get_raw(CallReadRow::WIDTH).is_ok_and(|seq| !seq.is_null()))
-        .map(|row| CallEventRow::read_at(row, CallReadRow::WIDTH).map(CallEvent::from))
+        .map(|row| EventRow::read_at(row, CallReadRow::WIDTH).map(StoredEvent::from))
         .collect::<Result<_, _>>()
         .map_err(store_error)?;
     Ok(Some(CallDetail { call, events }))

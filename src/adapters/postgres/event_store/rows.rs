@@ -10,7 +10,7 @@ use crate::domain::call::{CallId, CallRecord, EventSeq};
 use crate::domain::user_mapping::DialpadUserId;
 use crate::domain::voicemail::Voicemail;
 use crate::domain::webhook::{CallState, Direction, EventKind, Party};
-use crate::ports::{CallEvent, PayloadJson, StoredEvent, UnroutedEvent};
+use crate::ports::{PayloadJson, StoredEvent, UnroutedEvent};
 
 /// A column's SQL: its name, or the expression given for it named as the field (so the
 /// row also reads back from `to_jsonb` of a select of these columns).
@@ -69,6 +69,8 @@ macro_rules! positional_row {
 }
 
 positional_row! {
+    /// An event, its payload as jsonb's text: a call's detail writes it out as it is, the
+    /// live feed's catch-up parses it (what sqlx's jsonb decoding does too).
     EventRow, EVENT_COLUMNS {
         app_id: Uuid,
         seq: EventSeq,
@@ -77,13 +79,13 @@ positional_row! {
         state: Option<String>,
         event_timestamp: Option<i64>,
         target_id: Option<i64>,
-        payload: Value,
+        payload: String => "payload::text",
         payload_exact: Option<Vec<u8>>,
         received_at: PgTime,
     }
 }
 
-impl From<EventRow> for StoredEvent {
+impl From<EventRow> for StoredEvent<PayloadJson> {
     fn from(r: EventRow) -> Self {
         StoredEvent {
             app_id: AppId::from_uuid(r.app_id),
@@ -93,37 +95,8 @@ impl From<EventRow> for StoredEvent {
             state: r.state.as_deref().map(CallState::parse),
             event_timestamp_ms: r.event_timestamp,
             target_id: r.target_id.and_then(|id| DialpadUserId::new(id).ok()),
-            payload: restored(r.payload, r.payload_exact),
+            payload: PayloadJson(restored_text(r.payload, r.payload_exact).into_boxed_str()),
             received_at: r.received_at.0,
-        }
-    }
-}
-
-positional_row! {
-    /// An event of a call's detail, its payload as jsonb's text (parsed only when written).
-    CallEventRow, CALL_EVENT_COLUMNS {
-        seq: EventSeq,
-        kind: String,
-        call_id: Option<CallId>,
-        state: Option<String>,
-        event_timestamp: Option<i64>,
-        payload: String => "payload::text",
-        payload_exact: Option<Vec<u8>>,
-        received_at: PgTime,
-    }
-}
-
-impl From<CallEventRow> for CallEvent {
-    fn from(r: CallEventRow) -> Self {
-        let text = restored_text(r.payload, r.payload_exact);
-        CallEvent {
-            seq: r.seq,
-            kind: EventKind::parse(&r.kind),
-            call_id: r.call_id,
-            state: r.state.as_deref().map(CallState::parse),
-            event_timestamp_ms: r.event_timestamp,
-            received_at: r.received_at.0,
-            payload: PayloadJson(text.into_boxed_str()),
         }
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::adapters::http::json;
 use crate::domain::call::{CallId, CallRecord};
 use crate::domain::webhook::Party;
-use crate::ports::{CallEvent, PayloadJson};
+use crate::ports::{PayloadJson, StoredEvent};
 
 /// A party of a call.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -133,8 +133,8 @@ impl<'de> Deserialize<'de> for EventData {
 }
 
 /// The documented form of an event (see `From<CallRecord> for CallResponse`).
-impl From<CallEvent> for EventResponse {
-    fn from(e: CallEvent) -> Self {
+impl From<StoredEvent<PayloadJson>> for EventResponse {
+    fn from(e: StoredEvent<PayloadJson>) -> Self {
         Self {
             seq: e.seq.get(),
             kind: e.kind.as_str().to_owned(),

@@ -9,7 +9,7 @@ use super::list::{CallList, CallPage};
 use crate::adapters::http::json::{Fields, JsonBody, JsonOut, WriteJson, key};
 use crate::domain::call::{CallId, CallRecord};
 use crate::domain::webhook::Party;
-use crate::ports::{CallDetail, CallEvent};
+use crate::ports::{CallDetail, PayloadJson, StoredEvent};
 
 /// A page of calls, documented as [`CallList`].
 pub type CallPageBody = JsonBody<CallPage, CallList>;
@@ -59,7 +59,7 @@ impl WriteJson for CallRecord {
 }
 
 /// Written as an [`super::EventResponse`].
-impl WriteJson for CallEvent {
+impl WriteJson for StoredEvent<PayloadJson> {
     fn write_json(&self, out: &mut JsonOut) {
         out.object(|f| {
             f.int(key!("seq"), self.seq.get());
@@ -110,7 +110,6 @@ mod tests {
     use crate::adapters::http::routes::calls::{CallResponse, EventResponse};
     use crate::domain::call::EventSeq;
     use crate::domain::webhook::{CallState, Direction, EventKind};
-    use crate::ports::PayloadJson;
 
     /// What the writer writes for `value` is what serde writes for its response type.
     fn same_as_serde(value: &impl WriteJson, response: &impl Serialize) {
@@ -171,7 +170,9 @@ mod tests {
             same_as_serde(&written, &documented);
             let (written, documented) = page(Vec::new(), None);
             same_as_serde(&written, &documented);
-            let event = CallEvent {
+            let event = StoredEvent {
+                app_id: crate::domain::app::AppId::generate(),
+                target_id: None,
                 seq: EventSeq::new(n),
                 kind: EventKind::parse(&text),
                 call_id: some.then_some(CallId::new(n)),
